@@ -1,0 +1,3 @@
+from b24cfg.cli.main import run
+
+run()
