@@ -108,6 +108,7 @@ class SandboxPortal:
         status_style: str = "docs",
         operating_limit: float = 420.0,
         method_costs: dict[str, float] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.clock: Clock = clock or SystemClock()
@@ -116,6 +117,9 @@ class SandboxPortal:
         self.status_style = status_style
         self.operating_limit = operating_limit
         self.method_costs = dict(method_costs or {})
+        # Switches for behaviour the reference lists as unclear; method modules read them with
+        # ``call.portal.options.get(name, default)`` and document their names and defaults.
+        self.options: dict[str, Any] = dict(options or {})
         self.faults = Faults()
         self.requests = 0
         self.method_calls: list[str] = []
