@@ -55,8 +55,8 @@ def _lookup(store: dict[str, Any], path: str) -> tuple[bool, Any]:
 
 
 def _substitute(value: Any, stores: dict[str, dict[str, Any]]) -> Any:
-    if isinstance(value, dict):
-        return {k: _substitute(v, stores) for k, v in value.items()}
+    if isinstance(value, dict):  # processBatchStructure substitutes keys as well as values
+        return {str(_substitute(k, stores)): _substitute(v, stores) for k, v in value.items()}
     if isinstance(value, list):
         return [_substitute(v, stores) for v in value]
     if not isinstance(value, str) or "$" not in value:
