@@ -26,11 +26,12 @@ from b24cfg.portal.auth import Auth, OAuthAuth
 from b24cfg.portal.batch import MAX_COMMANDS, Batch, BatchResult, is_read
 from b24cfg.portal.errors import (
     IncompleteListing, InternalError, LimitExceeded, OutcomeUnknown, PortalError,
-    TransportError, from_answer, mask,
+    TransportError, from_answer, install_log_masking, mask,
 )
 from b24cfg.portal.limits import STANDARD, Pacer, Pacing, RetryPolicy
 
 log = logging.getLogger("b24cfg.portal")
+install_log_masking()
 
 # List methods that page by 50 with ``start``/``next``/``total`` (reference crm §10, platform 1.8).
 # Every other list returns everything at once, and following ``next`` there would be wrong.

@@ -11,6 +11,7 @@ replaces registered values and anything shaped like a webhook path or token para
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -172,3 +173,23 @@ def from_answer(
     if status is not None and status >= 500:
         return InternalError(description, **kwargs)
     return InvalidInput(description, **kwargs)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites log records so no secret reaches any handler (httpx logs full request URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = ()
+        return True
+
+
+_MASKED_LOGGERS = ("b24cfg", "httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
+
+
+def install_log_masking() -> None:
+    """Attach ``MaskingFilter`` to the loggers that may see request URLs (idempotent)."""
+    for name in _MASKED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())

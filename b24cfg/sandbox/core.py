@@ -56,6 +56,7 @@ class Caller:
     client_id: str | None = None  # set only for application (OAuth) calls
     password_id: int | None = None  # webhook id, for webhook calls
     token: str | None = None
+    connector: str = ""  # ``auth_connector``: consumed by auth, stored by event.bind as CONNECTOR_ID
 
 
 @dataclass(frozen=True)

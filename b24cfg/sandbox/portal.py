@@ -44,7 +44,6 @@ SANDBOX_REFRESH_TOKEN = "sbxrefresh3n8b5v2c7x4z9l1k6j0h5g"
 ALL_SCOPES = ("crm", "userfieldconfig", "bizproc", "placement", "user", "app")
 TOKEN_TTL = 3600
 REFRESH_TTL = 180 * 24 * 3600
-AUTH_PARAMS = ("auth", "access_token", "auth_connector")
 
 # HTTP statuses of auth-provider errors: docs and server source disagree (reference 9.1).
 STATUS_STYLES = {
@@ -213,8 +212,13 @@ class SandboxPortal:
         self.save()
 
     def app_uninstall(self, client_id: str = SANDBOX_CLIENT_ID) -> None:
+        """Simulate uninstalling the application: its registrations and its tokens are gone."""
         for fn in HOOKS.get("app_uninstall", []):
             fn(self.state, client_id)
+        auth = self.state["auth"]
+        auth["apps"][client_id]["installed"] = False
+        for store in ("tokens", "refresh_tokens"):
+            auth[store] = {k: v for k, v in auth[store].items() if v["client_id"] != client_id}
         self.save()
 
     def issue_token(self, client_id: str = SANDBOX_CLIENT_ID, user_id: int = 1, ttl: int = TOKEN_TTL) -> str:
@@ -329,9 +333,11 @@ class SandboxPortal:
         auth = self.state["auth"]
         header = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else None
-        for name in AUTH_PARAMS:
+        connector = params.pop("auth_connector", None)
+        connector = connector if isinstance(connector, str) else ""
+        for name in ("auth", "access_token"):
             value = params.pop(name, None)
-            if token is None and name != "auth_connector" and isinstance(value, str) and value:
+            if token is None and isinstance(value, str) and value:
                 token = value
         if hook_user is not None:
             if self.https_required and scheme != "https":
@@ -339,7 +345,7 @@ class SandboxPortal:
             hook = next((h for h in auth["webhooks"] if str(h["user_id"]) == hook_user and h["code"] == hook_code), None)
             if hook is None:
                 raise RestError("INVALID_CREDENTIALS", "Invalid request credentials", self._auth_status("INVALID_CREDENTIALS", 403))
-            caller = Caller("apauth", int(hook_user), frozenset(hook["scopes"]), password_id=hook["id"])
+            caller = Caller("apauth", int(hook_user), frozenset(hook["scopes"]), password_id=hook["id"], connector=connector)
             self._check_scope(caller, scope, "webhook token")
             return caller
         if not token:
@@ -350,7 +356,10 @@ class SandboxPortal:
             raise RestError("invalid_token", "The access token provided is invalid.", 401)
         if record["expires"] <= self.clock.time():
             raise RestError("expired_token", "The access token provided has expired", 401)
-        caller = Caller("oauth", int(record["user_id"]), frozenset(record["scopes"]), client_id=record["client_id"], token=token)
+        caller = Caller(
+            "oauth", int(record["user_id"]), frozenset(record["scopes"]), client_id=record["client_id"], token=token,
+            connector=connector,
+        )
         self._check_scope(caller, scope, "access token")
         return caller
 
