@@ -174,17 +174,22 @@ def _merged_titles(langs: dict[str, dict[str, str]]) -> dict[str, str]:
             "GROUP_NAME": chosen.get("GROUP_NAME", "")}
 
 
-@method("placement.bind", scope="placement")
-def placement_bind(call: Call) -> bool:
-    _check_permission(call)
-    params = call.upper()
+def _placement_param(params: dict[str, Any]) -> str:
+    """The upper-cased PLACEMENT argument, validated as bind and unbind do."""
     raw = params.get("PLACEMENT")
     # Newer source checks the type first, so a missing PLACEMENT is a type error, not a null one.
     if not isinstance(raw, str):
         raise argument_type("PLACEMENT", "string")
-    placement = raw.upper()
-    if placement == "":
+    if raw == "":
         raise argument_null("PLACEMENT")
+    return raw.upper()
+
+
+@method("placement.bind", scope="placement")
+def placement_bind(call: Call) -> bool:
+    _check_permission(call)
+    params = call.upper()
+    placement = _placement_param(params)
     if placement == "DEFAULT":
         raise RestError("ERROR_ARGUMENT", "Wrong value", argument="PLACEMENT")
     handler = params.get("HANDLER")
@@ -269,12 +274,7 @@ def placement_list(call: Call) -> list[str]:
 def placement_unbind(call: Call) -> dict[str, int]:
     _check_permission(call)
     params = call.upper()
-    raw = params.get("PLACEMENT")
-    if not isinstance(raw, str):
-        raise argument_type("PLACEMENT", "string")
-    placement = raw.upper()
-    if placement == "":
-        raise argument_null("PLACEMENT")
+    placement = _placement_param(params)
     info = _placement_list(call.state).get(placement)
     count = 0
     if info is not None and not info.get("private"):
