@@ -157,8 +157,13 @@ class SandboxPortal:
         return state
 
     def _load(self) -> State:
-        if self.path is None or not self.path.exists():
+        if self.path is None:
             return self.fresh_state()
+        if not self.path.exists():
+            # Written at once, so every process sees the same portal (its member_id included).
+            self.state = self.fresh_state()
+            self.save()
+            return self.state
         try:
             state = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

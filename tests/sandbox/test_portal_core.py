@@ -319,3 +319,10 @@ def test_lost_response_runs_the_write_but_the_caller_hears_nothing(portal: Sandb
 def test_refuse_next_k_requests(portal: SandboxPortal) -> None:
     portal.faults.refuse_next(2)
     assert [post(portal, HOOK + "profile").status_code for _ in range(3)] == [503, 503, 200]
+
+
+def test_a_new_state_file_is_written_at_once_so_processes_agree(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "sandbox.json"
+    first = SandboxPortal(path)
+    assert path.exists()
+    assert SandboxPortal(path).state["portal"]["member_id"] == first.state["portal"]["member_id"]
