@@ -250,26 +250,27 @@ class Client:
             raise error
 
     def _decode(self, response: httpx.Response, method: str, params: dict[str, Any], read: bool) -> dict[str, Any] | None:
+        """The envelope; ``None`` for a read the server failed (to be asked again)."""
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
             body = None
+        failed = response.status_code >= 500
         if isinstance(body, dict) and ("result" in body or "error" in body):
-            error = str(body.get("error", "")).lower()
-            if response.status_code >= 500 and "result" not in body and error not in _NOT_RUN:
-                return self._server_failure(response.status_code, method, params, read, str(body.get("error_description", "")))
-            return body
-        if response.status_code >= 500:
-            return self._server_failure(response.status_code, method, params, read, "unreadable answer")
-        raise InternalError(f"unexpected answer (HTTP {response.status_code}, not a REST envelope)", method=method, request=params)
-
-    def _server_failure(self, status: int, method: str, params: dict[str, Any], read: bool, detail: str) -> None:
+            not_run = str(body.get("error", "")).lower() in _NOT_RUN
+            if not failed or "result" in body or not_run:
+                return body
+            detail = str(body.get("error_description", ""))
+        elif failed:
+            detail = "unreadable answer"
+        else:
+            raise InternalError(f"unexpected answer (HTTP {response.status_code}, not a REST envelope)", method=method, request=params)
         if read:
             return None
         raise OutcomeUnknown(
-            f"the portal failed with HTTP {status} ({detail}) after receiving the request; it may or may not "
-            "have been applied — the portal must be read back before anything is repeated",
-            method=method, status=status, request=params,
+            f"the portal failed with HTTP {response.status_code} ({detail}) after receiving the request; it may or "
+            "may not have been applied — the portal must be read back before anything is repeated",
+            method=method, status=response.status_code, request=params,
         )
 
     def _pause(self, seconds: float) -> None:

@@ -37,7 +37,7 @@ class SandboxServer:
         handler = _make_handler(portal)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
+        self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
         self._thread: threading.Thread | None = None
 
     @property
@@ -71,7 +71,7 @@ def _make_handler(portal: SandboxPortal) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            host = self.headers.get("Host", f"{self.server.server_address[0]}:{self.server.server_address[1]}")
+            host = self.headers.get("Host") or "127.0.0.1"
             url = f"http://{host}{self.path}"
             answer = portal.handle(self.command, url, dict(self.headers.items()), body)
             if answer.lost:

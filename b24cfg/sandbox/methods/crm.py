@@ -595,7 +595,7 @@ def _type_out(state: State, record: dict[str, Any], *, full: bool = True) -> dic
 
 def _find_type(call: Call, not_found: str) -> dict[str, Any]:
     # CHOICE: a missing id is looked up as id 0, i.e. reported as not found.
-    record = call.state["types"].get(str(as_int(call.exact("id"))))
+    record: dict[str, Any] | None = call.state["types"].get(str(as_int(call.exact("id"))))
     if record is None:
         raise RestError(0, not_found)
     return record
@@ -796,7 +796,8 @@ def _category_owner(call: Call, not_found: str) -> int:
 
 def _find_category(call: Call, entity_type_id: int) -> dict[str, Any]:
     category_id = as_int(_required(call, "id"))
-    for category in call.state["categories"]:
+    categories: list[dict[str, Any]] = call.state["categories"]
+    for category in categories:
         if category["entityTypeId"] == entity_type_id and category["id"] == category_id:
             return category
     raise RestError("NOT_FOUND", "Element not found")
@@ -1030,7 +1031,8 @@ def _find_status(call: Call, status_id: int, description: str) -> dict[str, Any]
     # Docs (error_fixtures[11]) put the message into "error" for a missing row; the server source
     # says "CRM Status is not found." with an empty code. Docs win. CHOICE: update and delete
     # answer the same way, with their pages' wording "Element not found" as the description.
-    row = next((s for s in call.state["statuses"] if s["ID"] == status_id), None)
+    statuses: list[dict[str, Any]] = call.state["statuses"]
+    row = next((s for s in statuses if s["ID"] == status_id), None)
     if row is None:
         raise RestError("Status is not found.", description)
     return row
