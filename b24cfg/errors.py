@@ -14,6 +14,12 @@ print (secrets already masked) and the process exit code the CLI returns for it:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from b24cfg.manifest.problems import Problem
+
 
 class B24cfgError(Exception):
     """Base of every error b24cfg reports to a user."""
@@ -27,6 +33,12 @@ class ConfigError(B24cfgError):
 
 class ManifestError(B24cfgError):
     """One or more problems in the manifests, each with its location."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        # The message is the whole report, one "file:line:column: message" per line, so the CLI can
+        # print it as it is; the list stays available for tools that render problems themselves.
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 class SandboxStateError(B24cfgError):
