@@ -29,13 +29,28 @@ def split_key(key: str) -> tuple[str, str]:
     return "", key
 
 
+def group(value: Any) -> dict[str, Any] | None:
+    """A filter group as a dict, or None when ``value`` is not one.
+
+    A query string (batch) turns a group keyed 0..n-1 into a list; D7 reads it as the same group.
+    """
+    if isinstance(value, list):
+        return {str(i): v for i, v in enumerate(value)}
+    return value if isinstance(value, dict) else None
+
+
+def _subgroup(key: Any, value: Any) -> dict[str, Any] | None:
+    return group(value) if str(key).lstrip("-").isdigit() else None
+
+
 def conditions(flt: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """Every (operator, field) of a filter, nested groups included (for validation)."""
     for key, value in flt.items():
         if str(key).lower() == "logic":
             continue
-        if isinstance(value, dict) and str(key).lstrip("-").isdigit():
-            yield from conditions(value)
+        sub = _subgroup(key, value)
+        if sub is not None:
+            yield from conditions(sub)
             continue
         yield split_key(str(key))
 
@@ -98,8 +113,9 @@ def matches(row: dict[str, Any], flt: dict[str, Any], get: Getter) -> bool:
     for key, value in flt.items():
         if str(key).lower() == "logic":
             continue
-        if isinstance(value, dict) and str(key).lstrip("-").isdigit():
-            results.append(matches(row, value, get))
+        sub = _subgroup(key, value)
+        if sub is not None:
+            results.append(matches(row, sub, get))
             continue
         op, field = split_key(str(key))
         results.append(_compare(get(row, field), op, value))

@@ -169,8 +169,8 @@ def _validated_order(call: Call) -> list[tuple[str, str]]:
 
 
 def _validated_filter(call: Call) -> dict[str, Any]:
-    flt = call.exact("filter")
-    if not isinstance(flt, dict):
+    flt = ormfilter.group(call.exact("filter"))
+    if flt is None:
         return {}
     for _op, field in ormfilter.conditions(flt):
         if field not in ALLOWED_LIST_FIELDS:

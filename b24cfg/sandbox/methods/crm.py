@@ -712,21 +712,6 @@ def type_get_by_entity_type_id(call: Call) -> dict[str, Any]:
     return {"type": _type_out(call.state, record)}
 
 
-def _filter_tree(value: Any) -> dict[str, Any]:
-    """The list filter as a dict at every level.
-
-    A query string (batch) turns a group keyed 0..n-1 into a list; D7 reads it as the same group.
-    """
-    if isinstance(value, list):
-        value = {str(i): v for i, v in enumerate(value)}
-    if not isinstance(value, dict):
-        return {}
-    return {
-        key: _filter_tree(item) if str(key).isdigit() and isinstance(item, (dict, list)) else item
-        for key, item in value.items()
-    }
-
-
 def _type_field(record: dict[str, Any], name: str) -> Any:
     return record.get(name)
 
@@ -736,7 +721,7 @@ def type_list(call: Call) -> Listed:
     _engine_admin(call)
     # Field names and directions are validated like TypeController::validateFilter/validateOrder
     # (crm §2.5); matching and sorting are the D7 ORM rules shared by every Engine list.
-    tree = _filter_tree(call.exact("filter"))
+    tree = ormfilter.group(call.exact("filter")) or {}
     for _op, name in ormfilter.conditions(tree):
         if name not in _TYPE_FIELD_NAMES:
             raise RestError("INVALID_ARG_VALUE", f"Invalid filter: field '{name}' is not allowed in filter")
