@@ -485,7 +485,10 @@ class CustomField(ManifestModel):
     multiple: bool = _field("Multiple", "Holds several values. Immutable on the portal.", False)
     mandatory: bool = _field("Mandatory", "Must be filled.", False)
     show_in_filter: bool = _field("Show in filter", "Offered in the list filter.", False)
-    show_in_list: bool = _field("Show in list", "Offered as a list column.", True)
+    show_in_list: bool = _field(
+        "Show in list", "Offered as a list column. Only true is accepted: userfieldconfig.add/update ignore "
+        "showInList, so the portal always offers the column; hide it in the list settings on the portal.", True,
+    )
     edit_in_list: bool = _field("Edit in list", "Editable in the list.", True)
     searchable: bool = _field("Searchable", "Included in full-text search (isSearchable).", False)
     sort: Sort = _field("Sort", "Order among the fields (portal default 100).", 100)

@@ -34,7 +34,8 @@ Decisions a user will notice (rules beyond the single-value checks in ``schema.p
   are in the manifests: a side that is listed must include the link the other side declares
   (else applying it would remove the link), and explicit ``showInCard`` values must agree.
 * Fields: codes unique; ``items``/``targets``/``directory`` only on their type and required there;
-  a boolean field is never multiple; enumeration xmlIds and values unique; one default item unless
+  a boolean field is never multiple; ``showInList: false`` is refused (userfieldconfig ignores
+  showInList, so the portal could never be made to match); enumeration xmlIds and values unique; one default item unless
   multiple; crm targets resolve (not ``order``); ``settings`` keys that b24cfg derives from
   ``targets`` / ``directory`` are refused.
 * Prune: ``prune.pipelines`` / ``prune.fields`` / a pipeline's ``prune`` need the list they prune
@@ -596,6 +597,13 @@ class _Checker:
                     self.report(document, (*base, key),
                                 f"{key} only applies to {owner} fields, and field '{field.code}' is {field.type}; "
                                 f"remove {key} or set type: {owner}", key=True)
+            if not field.show_in_list:
+                # Reference crm §6.4: userfieldconfig.add/update ignore showInList, so false could never
+                # be applied.
+                self.report(document, (*base, "showInList"),
+                            f"showInList cannot be changed through the REST API (userfieldconfig ignores it), so "
+                            f"field '{field.code}' would always show in the list; remove it, and hide the column in "
+                            f"the list settings on the portal", key=True)
             if field.type == "boolean" and field.multiple:
                 self.report(document, (*base, "multiple"),
                             f"boolean field '{field.code}' cannot be multiple (the portal forces it off); set "

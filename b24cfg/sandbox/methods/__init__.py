@@ -7,6 +7,7 @@ from b24cfg.sandbox.methods import (  # noqa: F401
     crm,
     events,
     identity,
+    items,
     placements,
     triggers,
     userfields,
