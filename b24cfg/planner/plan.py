@@ -8,7 +8,7 @@ JSON format (``format: "b24cfg-plan"``, ``version: 1``), stable and documented i
 
     {"format": "b24cfg-plan", "version": 1, "b24cfg": "0.1.0",
      "portal": {"url": "https://example.bitrix24.com", "member_id": "..."},
-     "fingerprint": "sha256:...", "scope": ["contract", ...], "targets": [],
+     "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": ["en"], "targets": [],
      "summary": {"add": 1, "change": 2, "destroy": 0},
      "changes": [{"action": "create|update|replace|delete", "address": "...", "before": {...},
                   "after": {...}, "attributes": [{"name", "old", "new", "forces_replacement"?}],
@@ -91,6 +91,10 @@ class Plan:
     manual: tuple[ManualStep, ...] = ()
     warnings: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    adopt: tuple[str, ...] = ()
+    """Titles of smart processes without a code that were read to be adopted (part of the scope)."""
+    languages: tuple[str, ...] = ()
+    """Label languages read (part of the scope)."""
 
     @property
     def summary(self) -> Summary:
@@ -129,7 +133,7 @@ class Plan:
         return {
             "format": PLAN_FORMAT, "version": PLAN_VERSION, "b24cfg": __version__,
             "portal": self.portal.to_json(), "fingerprint": self.fingerprint, "scope": list(self.scope),
-            "targets": list(self.targets),
+            "adopt": list(self.adopt), "languages": list(self.languages), "targets": list(self.targets),
             "summary": {"add": summary.add, "change": summary.change, "destroy": summary.destroy},
             "changes": [c.to_json() for c in self.changes],
             "known": {k: dict(v) for k, v in sorted(self.known.items())},
@@ -158,7 +162,8 @@ class Plan:
                 {k: dict(v) for k, v in data.get("known", {}).items()},
                 tuple(Address.parse(a) for a in data.get("unmanaged", [])),
                 tuple(ManualStep.from_json(m) for m in data.get("manual", [])), tuple(data.get("warnings", [])),
-                tuple(data.get("targets", [])),
+                tuple(data.get("targets", [])), tuple(data.get("adopt", [])),
+                tuple(data.get("languages", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"the plan file is damaged ({type(exc).__name__}: {exc}); make the plan again") from None

@@ -1,0 +1,141 @@
+"""The engine behind the commands: manifests + portal -> Plan; Plan -> applied portal + report.
+
+Thin glue over the layers (ARCHITECTURE §1): compile, refresh, diff, count, order; execute, then
+read back what was written and report what the portal did not keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from b24cfg import refresh
+from b24cfg.errors import PlanError
+from b24cfg.executor import ApplyReport, Executor, Hook
+from b24cfg.manifest.compile import compile_manifests
+from b24cfg.manifest.validate import SmartProcessManifest
+from b24cfg.model import Address, Resource, State
+from b24cfg.planner.changes import Action, AttrChange, Change
+from b24cfg.planner.diff import Diff, compare, diff
+from b24cfg.planner.plan import Plan, PortalIdentity, ordered
+from b24cfg.portal import Client
+
+_ID_NAME = {"smart_process": "id", "pipeline": "id", "stage": "ID", "field": "id"}
+
+
+def make_plan(
+    client: Client, manifests: Sequence[SmartProcessManifest], portal: PortalIdentity,
+    targets: Iterable[Address] = (),
+) -> Plan:
+    """Read the portal and plan what makes it match the manifests."""
+    desired, manual = compile_manifests(manifests)
+    codes = sorted(r.address.key[0] for r in desired.of_kind("smart_process"))
+    titles = sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))
+    languages = sorted({refresh.LABEL_LANGUAGE} | {
+        language for r in desired.of_kind("field") if isinstance(r.attrs["label"], dict) for language in r.attrs["label"]
+    })
+    live = refresh.read(client, codes, titles, languages)
+    found = diff(desired, live)
+    if found.problems:
+        raise PlanError("the portal cannot be brought to match the manifests as they are:\n"
+                        + "\n".join(f"  {p}" for p in found.problems))
+    targets = tuple(targets)
+    changes = _targeted(found.changes, targets) if targets else found.changes
+    changes = _counted(client, changes, found)
+    adopted = sorted(str(r.attrs["title"]) for r in live.of_kind("smart_process") if r.address.key[0].startswith("#"))
+    return Plan(
+        portal, live.fingerprint(), tuple(codes), ordered(changes), _known(changes, found),
+        tuple(sorted(set(found.unmanaged))), tuple(manual), targets=tuple(str(t) for t in targets),
+        adopt=tuple(t for t in titles if t in adopted), languages=tuple(languages),
+    )
+
+
+def _targeted(changes: list[Change], targets: Sequence[Address]) -> list[Change]:
+    """Changes under a target, plus creates of their ancestors (a stage needs its new pipeline)."""
+    chosen = [c for c in changes if any(c.address.within(t) for t in targets)]
+    needed = {a for c in chosen for a in c.address.ancestors()}
+    chosen += [c for c in changes if c.address in needed and c.action in (Action.CREATE, Action.REPLACE)
+               and c not in chosen]
+    return chosen
+
+
+def _count_query(change: Change, found: Diff) -> tuple[int, dict[str, Any]] | None:
+    before = change.before
+    if before is None or before.origin == "predicted":
+        return None
+    sp = Address("smart_process", change.address.key[:1])
+    etid = found.known.get(sp, {}).get("entityTypeId") or before.ids.get("entityTypeId")
+    if etid is None:
+        return None
+    kind = change.address.kind
+    if kind == "pipeline":
+        return int(etid), {"categoryId": before.ids["id"]}
+    if kind == "stage":
+        return int(etid), {"stageId": before.ids["STATUS_ID"]}
+    return int(etid), {}
+
+
+def _counted(client: Client, changes: list[Change], found: Diff) -> list[Change]:
+    """Changes that destroy something, with the number of CRM items it holds."""
+    queries = {c.address: q for c in changes if c.destroys and (q := _count_query(c, found)) is not None}
+    if not queries:
+        return changes
+    counts = refresh.count_items(client, queries)
+    return [
+        replace(c, before=replace(c.before, items=counts[c.address])) if c.address in counts and c.before else c
+        for c in changes
+    ]
+
+
+def _known(changes: Sequence[Change], found: Diff) -> dict[str, Mapping[str, Any]]:
+    """Ids of the live parents the changes refer to, and of every smart process (relations, targets)."""
+    wanted = {a for c in changes for a in c.address.ancestors()}
+    wanted |= {a for a in found.known if a.kind == "smart_process"}
+    return {str(a): dict(found.known[a]) for a in sorted(wanted) if a in found.known}
+
+
+def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
+    """Refuse a saved plan made for another portal, or for objects that changed since."""
+    if not plan.portal.same_as(portal):
+        raise PlanError(
+            f"this plan was made for {plan.portal.url} but the portal configured now is {portal.url}; "
+            "make a new plan against this portal"
+        )
+    live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+    if live.fingerprint() != plan.fingerprint:
+        raise PlanError(
+            "the portal changed since this plan was made (the objects it read are not the same any more); "
+            "nothing was applied — run plan again and review the new plan"
+        )
+
+
+def apply(client: Client, plan: Plan, hook: Hook | None = None) -> ApplyReport:
+    """Execute ``plan``, then read back and report what the portal did not keep."""
+    start = client.stats.requests
+    executor = Executor(client, plan, hook)
+    report = executor.run()
+    applied = [c for c, o in zip(plan.changes, report.outcomes) if o.status == "applied" and c.after is not None]
+    if applied:
+        live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+        report.drift = _drift(applied, executor.known, live)
+    report.requests = client.stats.requests - start
+    return report
+
+
+def _drift(changes: Sequence[Change], known: Mapping[tuple[Address, str], Any], live: State) -> list[tuple[Address, AttrChange]]:
+    by_id: dict[tuple[str, Any], Resource] = {}
+    for resource in live:
+        kind = resource.address.kind
+        if _ID_NAME[kind] in resource.ids:
+            by_id[(kind, str(resource.ids[_ID_NAME[kind]]))] = resource
+    drift: list[tuple[Address, AttrChange]] = []
+    for change in changes:
+        assert change.after is not None
+        kind = change.address.kind
+        have = by_id.get((kind, str(known.get((change.address, _ID_NAME[kind])))))
+        if have is None:
+            drift.append((change.address, AttrChange("(exists)", None, True)))
+            continue
+        drift.extend((change.address, a) for a in compare(change.after, have))
+    return drift

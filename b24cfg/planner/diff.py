@@ -1,0 +1,237 @@
+"""Compare desired and live State (pure) into changes, unmanaged objects and plan problems.
+
+Matching, by natural key (ARCHITECTURE §4):
+* smart processes by ``code``; a smart process made by hand (no code on the portal) is adopted when
+  exactly one has the manifest's title, and the update writes the code;
+* pipelines by name (ignoring case), then the manifest's default pipeline with the portal's default
+  one — so the default pipeline the portal makes by itself is reused and renamed, never duplicated;
+* stages by code inside their pipeline; fields by code.
+
+Only attributes the desired resource holds are compared, and live values are projected onto the
+desired shape first (settings keys the manifest does not write, generated enumeration xmlIds), so
+what the manifest leaves alone never shows up as a change.
+
+Inside a managed list (``pipelines``, a pipeline's ``stages``, ``fields``) an object the manifest
+does not list is deleted only with ``prune``, and otherwise reported as unmanaged — except the
+stages the portal creates by itself for a new pipeline and has never had renamed: those are
+reconciled (removed) like the default pipeline is reused. Smart processes in no manifest are never
+read in detail, let alone touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from b24cfg.model import Address, Resource, State
+from b24cfg.planner.changes import Action, AttrChange, Change
+from b24cfg.resources import ADAPTERS, pipeline as pipeline_adapter, stage as stage_adapter
+
+
+@dataclass
+class Diff:
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: list[Address] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    known: dict[Address, Mapping[str, Any]] = field(default_factory=dict)
+    """Portal ids of every matched live resource, by its desired address."""
+
+
+def project(desired: Any, live: Any) -> Any:
+    """``live`` reduced to the shape of ``desired``: dict keys it does not have are dropped, lists
+    of dicts are reduced item by item (the first desired item stands for extra live ones)."""
+    if isinstance(desired, Mapping) and isinstance(live, Mapping):
+        return {k: project(desired[k], v) for k, v in live.items() if k in desired}
+    if isinstance(desired, list) and isinstance(live, list) and desired:
+        return [project(desired[min(i, len(desired) - 1)], v) for i, v in enumerate(live)]
+    return live
+
+
+def compare(want: Resource, have: Resource) -> tuple[AttrChange, ...]:
+    immutable = ADAPTERS[want.address.kind].IMMUTABLE
+    out = []
+    for name, new in want.attrs.items():
+        old = project(new, have.attrs.get(name))
+        if old != new:
+            out.append(AttrChange(name, old, new, forces_replacement=name in immutable))
+    return tuple(out)
+
+
+def rekey(resource: Resource, old: Address, new: Address) -> Resource:
+    """``resource`` (``old`` or under it) moved under ``new``: live keys become manifest keys."""
+    address = resource.address
+    key = (*new.key, *address.key[len(old.key):])
+    return replace(resource, address=Address(address.kind, key))
+
+
+def diff(desired: State, live: State) -> Diff:
+    result = Diff()
+    for want in desired.of_kind("smart_process"):
+        _smart_process(result, desired, live, want)
+    return result
+
+
+def _find_smart_process(result: Diff, live: State, want: Resource) -> Resource | None:
+    have = live.get(want.address)
+    if have is not None:
+        return have
+    title = want.attrs["title"]
+    candidates = [r for r in live.of_kind("smart_process") if r.address.key[0].startswith("#") and r.attrs["title"] == title]
+    if len(candidates) > 1:
+        result.problems.append(
+            f"{want.address}: {len(candidates)} smart processes without a code are titled {title!r}; give the one "
+            f"to manage the code {want.address.key[0]!r} on the portal, or rename the others"
+        )
+        return None
+    return candidates[0] if candidates else None
+
+
+def _smart_process(result: Diff, desired: State, live: State, want: Resource) -> None:
+    address = want.address
+    have = _find_smart_process(result, live, want)
+    pinned = want.attrs.get("entityTypeId")
+    if pinned is not None:
+        for other in live.of_kind("smart_process"):
+            if other.attrs.get("entityTypeId") == pinned and other is not have:
+                result.problems.append(
+                    f"{address}: entityTypeId {pinned} is taken on this portal by {other.address} "
+                    f"({other.attrs['title']!r}); pin another one or leave entityTypeId out"
+                )
+    children: list[Resource]
+    if have is None:
+        result.changes.append(Change(Action.CREATE, address, None, want, _created(want)))
+        children = _predicted_children(address)
+    else:
+        subtree = [rekey(r, have.address, address) for r in live if r.address.within(have.address) and r is not have]
+        attrs = compare(want, have)
+        if have.address != address:
+            attrs = (AttrChange("code", "", address.key[0]), *attrs)
+        before = rekey(have, have.address, address)
+        if any(a.forces_replacement for a in attrs):
+            cascade = tuple(r for r in subtree if r.address.kind in ("pipeline", "field", "stage"))
+            result.changes.append(Change(Action.REPLACE, address, before, want, attrs, cascade=cascade))
+            children = _predicted_children(address)
+        else:
+            if attrs:
+                result.changes.append(Change(Action.UPDATE, address, before, want, attrs))
+            result.known[address] = have.ids
+            children = subtree
+    _pipelines(result, desired, want, children)
+    _fields(result, desired, want, children)
+
+
+def _created(want: Resource) -> tuple[AttrChange, ...]:
+    return tuple(AttrChange(name, None, value) for name, value in want.attrs.items())
+
+
+def _predicted_children(sp: Address) -> list[Resource]:
+    default = pipeline_adapter.predicted_default(sp)
+    return [default, *stage_adapter.predicted(default.address)]
+
+
+def _by_key(resources: Iterable[Resource]) -> dict[str, Resource]:
+    return {r.address.key[-1]: r for r in resources}
+
+
+def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[Resource]) -> None:
+    sp = want_sp.address
+    prune = desired.scopes.get(("pipeline", sp))
+    if prune is None:
+        return
+    wants = desired.children(sp, "pipeline")
+    haves = [r for r in children if r.address.kind == "pipeline"]
+    matched = _match_pipelines(wants, haves)
+    for want in wants:
+        have = matched.get(want.address)
+        if have is None:
+            result.changes.append(Change(Action.CREATE, want.address, None, want, _created(want)))
+            stages = stage_adapter.predicted(want.address)
+        else:
+            before = rekey(have, have.address, want.address)
+            attrs = compare(want, have)
+            if attrs:
+                reason = "the default pipeline the portal creates with a smart process, reused" \
+                    if have.origin == "predicted" else None
+                result.changes.append(Change(Action.UPDATE, want.address, before, want, attrs, reason=reason))
+            if have.origin != "predicted":
+                result.known[want.address] = have.ids
+            stages = [rekey(r, have.address, want.address) for r in children
+                      if r.address.kind == "stage" and r.address.parent() == have.address]
+        _stages(result, desired, want, stages)
+    taken = {id(r) for r in matched.values()}
+    for have in haves:
+        if id(have) in taken:
+            continue
+        if prune and not have.attrs.get("default"):
+            cascade = tuple(r for r in children if r.address.kind == "stage" and r.address.parent() == have.address)
+            result.changes.append(Change(Action.DELETE, have.address, have, None, cascade=cascade))
+        else:
+            result.unmanaged.append(have.address)
+
+
+def _match_pipelines(wants: list[Resource], haves: list[Resource]) -> dict[Address, Resource]:
+    matched: dict[Address, Resource] = {}
+    free = list(haves)
+    for want in wants:
+        name = str(want.attrs["name"]).casefold()
+        found = next((h for h in free if str(h.attrs["name"]).casefold() == name), None)
+        if found is not None:
+            matched[want.address] = found
+            free.remove(found)
+    default_want = next((w for w in wants if w.attrs.get("default") and w.address not in matched), None)
+    default_have = next((h for h in free if h.attrs.get("default")), None)
+    if default_want is not None and default_have is not None:
+        matched[default_want.address] = default_have
+    return matched
+
+
+def _stages(result: Diff, desired: State, want_pipeline: Resource, haves: list[Resource]) -> None:
+    prune = desired.scopes.get(("stage", want_pipeline.address))
+    if prune is None:
+        return
+    have_by_code = _by_key(haves)
+    wants = desired.children(want_pipeline.address, "stage")
+    for want in wants:
+        have = have_by_code.pop(want.address.key[-1], None)
+        _compare_child(result, want, have)
+    for have in have_by_code.values():
+        if prune or have.origin in ("predicted", "portal-default"):
+            reason = None if prune else "a stage the portal created by itself and the manifest does not list"
+            result.changes.append(Change(Action.DELETE, have.address, have, None, reason=reason))
+        else:
+            result.unmanaged.append(have.address)
+            if have.attrs.get("semantics") == "success":
+                result.problems.append(
+                    f"{have.address}: the pipeline's success stage on the portal is not in the manifest, and a "
+                    "pipeline holds only one; list it, or set prune: true on the pipeline to replace it"
+                )
+
+
+def _compare_child(result: Diff, want: Resource, have: Resource | None) -> None:
+    if have is None:
+        result.changes.append(Change(Action.CREATE, want.address, None, want, _created(want)))
+        return
+    attrs = compare(want, have)
+    reason = "created by the portal with its pipeline, reused" if have.origin == "predicted" else None
+    if any(a.forces_replacement for a in attrs):
+        result.changes.append(Change(Action.REPLACE, want.address, have, want, attrs, reason=reason))
+    elif attrs:
+        result.changes.append(Change(Action.UPDATE, want.address, have, want, attrs, reason=reason))
+    if have.ids and have.origin != "predicted":
+        result.known[want.address] = have.ids
+
+
+def _fields(result: Diff, desired: State, want_sp: Resource, children: list[Resource]) -> None:
+    sp = want_sp.address
+    prune = desired.scopes.get(("field", sp))
+    if prune is None:
+        return
+    have_by_code = _by_key(r for r in children if r.address.kind == "field")
+    for want in desired.children(sp, "field"):
+        _compare_child(result, want, have_by_code.pop(want.address.key[-1], None))
+    for have in have_by_code.values():
+        if prune:
+            result.changes.append(Change(Action.DELETE, have.address, have, None))
+        else:
+            result.unmanaged.append(have.address)
