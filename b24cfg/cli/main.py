@@ -14,6 +14,10 @@ import typer
 
 from b24cfg import __version__
 from b24cfg.cli import sandbox as sandbox_cli
+from b24cfg.cli.apply import apply
+from b24cfg.cli.plan import plan
+from b24cfg.cli.schema import schema
+from b24cfg.cli.validate import validate
 from b24cfg.errors import B24cfgError
 from b24cfg.portal.errors import mask
 
@@ -21,6 +25,10 @@ app = typer.Typer(
     name="b24cfg", no_args_is_help=True, add_completion=False,
     help="Bitrix24 CRM configuration as code: plan and apply smart processes, pipelines, stages and fields.",
 )
+app.command()(validate)
+app.command()(plan)
+app.command()(apply)
+app.command()(schema)
 app.add_typer(sandbox_cli.app, name="sandbox")
 
 
