@@ -447,6 +447,20 @@ def directories(state: State) -> list[Directory]:
 
 
 def _directory(state: State, entity_id: str) -> Directory | None:
+    match = re.fullmatch(r"DYNAMIC_(\d+)_STAGE_(\d+)", entity_id)
+    if match:
+        # The one smart-process pipeline asked for, without building every directory of the portal
+        # (the same entry directories() would list).
+        etid, cid = int(match.group(1)), int(match.group(2))
+        record = _type_by_etid(state, etid)
+        category = next((c for c in state["categories"] if c["entityTypeId"] == etid and c["id"] == cid), None)
+        if record is None or category is None:
+            return None
+        return _pipeline(
+            etid, category, f"{record['title']} ({category['name']})", IS_ENABLED=record["isStagesEnabled"] == "Y",
+            CATEGORY_NAME=category["name"], CATEGORY_SORT=category["sort"],
+            IS_DEFAULT_CATEGORY=category["isDefault"] == "Y",
+        )
     return next((d for d in directories(state) if d.entity_id == entity_id), None)
 
 
