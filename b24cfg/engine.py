@@ -98,8 +98,10 @@ def _known(changes: Sequence[Change], found: Diff) -> dict[str, Mapping[str, Any
 def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
     """Refuse a saved plan made for another portal, or for objects that changed since."""
     if not plan.portal.same_as(portal):
+        def name(identity: PortalIdentity) -> str:
+            return f"{identity.url} (member {identity.member_id})" if identity.member_id else identity.url
         raise PlanError(
-            f"this plan was made for {plan.portal.url} but the portal configured now is {portal.url}; "
+            f"this plan was made for {name(plan.portal)} but the portal configured now is {name(portal)}; "
             "make a new plan against this portal"
         )
     live = refresh.read(client, plan.scope, plan.adopt, plan.languages)

@@ -62,7 +62,10 @@ def apply(
             _confirm(ctx.target.url)
         with Progress(json_lines=as_json) as progress:
             report = engine.apply(client, chosen, hook=progress)
-    typer.echo(json_view.render_report(report) if as_json else text.render_report(report, color=sys.stdout.isatty()))
+    if as_json:
+        typer.echo(json_view.render_report(report), nl=False)
+    else:
+        typer.echo(text.render_report(report, color=sys.stdout.isatty()))
     ctx.warn()
     if not report.ok:
         raise typer.Exit(1)

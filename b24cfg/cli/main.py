@@ -40,7 +40,9 @@ def version() -> None:
 
 def run() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns the code of typer.Exit instead of exiting with it.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except B24cfgError as err:
         typer.secho(f"Error: {mask(str(err))}", fg="red", err=True)
         sys.exit(err.exit_code)
@@ -51,7 +53,22 @@ def run() -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 — the boundary: a bug, reported without leaking secrets
+        if _is_click(exc, "NoArgsIsHelpError"):
+            ctx = getattr(exc, "ctx", None)
+            typer.echo(ctx.get_help() if ctx is not None else "Usage: b24cfg COMMAND [ARGS]...")
+            sys.exit(1)
+        if _is_click(exc, "ClickException"):
+            # A usage error (unknown option, bad choice): click's own message, and exit 1, not
+            # click's usual 2 — under --detailed-exitcode 2 means "there are changes".
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(1)
         if os.environ.get("B24CFG_DEBUG") == "1":
             typer.echo(mask(traceback.format_exc()), err=True)
         typer.secho(f"Internal error (a bug in b24cfg): {mask(f'{type(exc).__name__}: {exc}')}", fg="red", err=True)
         sys.exit(1)
+
+
+def _is_click(exc: BaseException, name: str) -> bool:
+    """True for click's exception ``name`` or a subclass; matched by name because typer may ship
+    click vendored (``typer._click``) or depend on the click package."""
+    return any(cls.__name__ == name for cls in type(exc).__mro__)

@@ -22,7 +22,8 @@ def render_plan(plan: Plan) -> str:
 
 def render_report(report: ApplyReport) -> str:
     document = {"format": REPORT_FORMAT, "version": REPORT_VERSION, **report.to_json()}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # One line, so `apply --format json` output is one JSON object per line, the report last.
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def event_line(event: Event) -> str:
