@@ -1,0 +1,246 @@
+"""Shared machinery for the scenario folders: a fresh sandbox portal and the engine run in-process.
+
+``Session`` wraps one sandbox portal on a simulated clock, a client without pacing, and the engine
+(``make_plan`` / ``check_safe`` / ``apply``). Portal state is read back with plain REST calls
+(``view``), never through the engine's own refresh, so a scenario proves what a user would find on
+the portal, not what b24cfg believes is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from b24cfg.clock import SimulatedClock
+from b24cfg.engine import apply, make_plan
+from b24cfg.executor import ApplyReport
+from b24cfg.manifest import load_manifests_or_raise
+from b24cfg.manifest.validate import SmartProcessManifest
+from b24cfg.model import Address
+from b24cfg.planner.changes import Action
+from b24cfg.planner.plan import Plan, PortalIdentity
+from b24cfg.portal import Client, WebhookAuth
+from b24cfg.sandbox.portal import SANDBOX_WEBHOOK_CODE, SandboxPortal
+from b24cfg.sandbox.transport import SandboxTransport
+from b24cfg.views import text, value
+
+PORTAL_URL = "https://sandbox.test"
+BUILTIN_NAMES = {1: "lead", 2: "deal", 3: "contact", 4: "company", 7: "quote", 14: "order", 31: "invoice"}
+SEMANTICS = {"S": "success", "F": "failure"}
+
+
+# --- how a plan reads, line by line ---------------------------------------------------------------
+def plan_lines(plan: Plan) -> list[str]:
+    """``"<symbol> <address>"`` per change, in the order the plan lists (and applies) them."""
+    return [f"{c.action.symbol} {c.address}" for c in plan.changes]
+
+
+def attribute_lines(plan: Plan) -> list[str]:
+    """``"<address>: <attr> <old> -> <new>"`` for every attribute an update or replace changes,
+    values spelled as the text view spells them; `` (forces replacement)`` where it does."""
+    lines = []
+    for change in plan.changes:
+        if change.action not in (Action.UPDATE, Action.REPLACE):
+            continue
+        for attr in change.attrs:
+            line = f"{change.address}: {attr.name} {value(attr.old)} -> {value(attr.new)}"
+            lines.append(line + (" (forces replacement)" if attr.forces_replacement else ""))
+    return lines
+
+
+def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where ``actual`` differs from ``expected``: mappings are matched on the keys ``expected``
+    lists, lists element by element and at the same length, everything else by equality."""
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{path or '.'}: expected a mapping, found {actual!r}"]
+        out = []
+        for key, want in expected.items():
+            if key not in actual:
+                out.append(f"{path}.{key}: missing (have {sorted(actual)})")
+            else:
+                out += mismatches(want, actual[key], f"{path}.{key}")
+        return out
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return [f"{path}: expected {expected!r}, found {actual!r}"]
+        return [m for i, (w, a) in enumerate(zip(expected, actual)) for m in mismatches(w, a, f"{path}[{i}]")]
+    return [] if expected == actual else [f"{path}: expected {expected!r}, found {actual!r}"]
+
+
+class Session:
+    """One sandbox portal, a client on it, and the engine."""
+
+    def __init__(self, identity: PortalIdentity | None = None) -> None:
+        self.clock = SimulatedClock()
+        self.portal = SandboxPortal(clock=self.clock)
+        self.client = Client(
+            WebhookAuth(f"{PORTAL_URL}/rest/1/{SANDBOX_WEBHOOK_CODE}/"), transport=SandboxTransport(self.portal),
+            clock=self.clock, pacing=None,
+        )
+        self.identity = identity or PortalIdentity(PORTAL_URL)
+
+    # --- engine ---------------------------------------------------------------------------------
+    @staticmethod
+    def load(manifests: str | Path | Sequence[SmartProcessManifest]) -> list[SmartProcessManifest]:
+        if isinstance(manifests, (str, Path)):
+            return load_manifests_or_raise([manifests])
+        return list(manifests)
+
+    def plan(self, manifests: str | Path | Sequence[SmartProcessManifest], targets: Iterable[str] = ()) -> Plan:
+        return make_plan(self.client, self.load(manifests), self.identity, [Address.parse(t) for t in targets])
+
+    def apply(self, plan: Plan, *, allow_destroy: bool = False) -> ApplyReport:
+        """Check and apply ``plan`` as ``b24cfg apply`` does; the apply must succeed and stick."""
+        plan.check_safe(allow_destroy=allow_destroy)
+        report = apply(self.client, plan)
+        assert report.ok and not report.drift, text.render_report(report)
+        return report
+
+    def converge(self, manifests: str | Path | Sequence[SmartProcessManifest]) -> None:
+        """Apply ``manifests`` and prove the portal then matches them."""
+        self.apply(self.plan(manifests), allow_destroy=True)
+        again = self.plan(manifests)
+        assert again.empty, "applying the manifests did not converge:\n" + text.render_plan(again)
+
+    # --- REST, with nothing of the engine in between -------------------------------------------
+    def rest(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.client.call(method, dict(params or {}))
+
+    def types(self) -> list[dict[str, Any]]:
+        return list(self.rest("crm.type.list", {"order": {"id": "ASC"}})["types"])
+
+    def type(self, code: str) -> dict[str, Any]:
+        """The smart process with ``code`` (or, written ``#Title``, the one without a code so titled)."""
+        found = [t for t in self.types() if _key(t) == code]
+        assert len(found) == 1, f"expected one smart process {code!r} on the portal, found {len(found)}"
+        return dict(self.rest("crm.type.get", {"id": found[0]["id"]})["type"])
+
+    def pipelines(self, code: str) -> list[dict[str, Any]]:
+        return self._categories(int(self.type(code)["entityTypeId"]))
+
+    def pipeline(self, code: str, name: str) -> dict[str, Any]:
+        found = [c for c in self.pipelines(code) if c["name"] == name]
+        assert len(found) == 1, f"expected one pipeline {name!r} of {code!r}, found {len(found)}"
+        return found[0]
+
+    def stages(self, code: str, pipeline: str) -> list[dict[str, Any]]:
+        category = self.pipeline(code, pipeline)
+        return self._stage_rows(int(category["entityTypeId"]), int(category["id"]))
+
+    def stage(self, code: str, pipeline: str, stage: str) -> dict[str, Any]:
+        found = [r for r in self.stages(code, pipeline) if r["STATUS_ID"].split(":", 1)[-1] == stage]
+        assert len(found) == 1, f"expected one stage {stage!r} in {code}/{pipeline}, found {len(found)}"
+        return found[0]
+
+    def fields(self, code: str) -> list[dict[str, Any]]:
+        return self._field_rows(int(self.type(code)["id"]))
+
+    def _categories(self, etid: int) -> list[dict[str, Any]]:
+        rows = self.rest("crm.category.list", {"entityTypeId": etid})["categories"]
+        return sorted(rows, key=lambda c: (int(c["sort"]), int(c["id"])))
+
+    def _stage_rows(self, etid: int, category_id: int) -> list[dict[str, Any]]:
+        rows = self.rest("crm.status.list", {"filter": {"ENTITY_ID": f"DYNAMIC_{etid}_STAGE_{category_id}"}})
+        return sorted(rows, key=lambda r: (int(r["SORT"]), int(r["ID"])))
+
+    def _field_rows(self, type_id: int) -> list[dict[str, Any]]:
+        rows = self.rest("userfieldconfig.list", {
+            "moduleId": "crm", "filter": {"entityId": f"CRM_{type_id}"}, "select": {"0": "*", "language": "en"},
+            "order": {"id": "ASC"},
+        })["fields"]
+        return [self.rest("userfieldconfig.get", {"moduleId": "crm", "id": row["id"]})["field"] for row in rows]
+
+    def add_items(self, code: str, *, pipeline: str | None = None, stage: str | None = None, count: int = 1) -> None:
+        """Put ``count`` CRM items on a smart process, one of its pipelines (by name) or a stage."""
+        etid = int(self.type(code)["entityTypeId"])
+        if pipeline is None:
+            self.portal.add_items(etid, count=count)
+            return
+        category = int(self.pipeline(code, pipeline)["id"])
+        status = self.stage(code, pipeline, stage)["STATUS_ID"] if stage else None
+        self.portal.add_items(etid, category_id=category, stage_id=status, count=count)
+
+    def item_count(self, etid: int, **filter: Any) -> int:
+        envelope = self.client.call_envelope(
+            "crm.item.list", {"entityTypeId": etid, "select": ["id"], **({"filter": filter} if filter else {})})
+        return int(envelope.total or 0)
+
+    def view(self) -> dict[str, Any]:
+        """Every smart process on the portal as a user would describe it, read over plain REST.
+
+        ``{code: {type: {crm.type fields}, relations: {parents, children}, pipelines: [{name, default,
+        sort, items, stages: [{code, name, sort, semantics, color, items}]}], fields: {CODE: {type,
+        multiple, mandatory, showInFilter, label (en), labels, settings, items: [{value, xmlId, default, sort}]}}, items: n}}``,
+        pipelines and stages in display order. A smart process without a code is keyed ``#<title>``
+        (``#<title> (id <id>)`` for a second one with the same title).
+        """
+        types = self.types()
+        names = {int(t["entityTypeId"]): str(t["code"]) or f"#{t['title']}" for t in types}
+        names.update(BUILTIN_NAMES)
+        out: dict[str, Any] = {}
+        for row in types:
+            record = dict(self.rest("crm.type.get", {"id": row["id"]})["type"])
+            relations = record.pop("relations", {})
+            etid = int(record["entityTypeId"])
+            key = _key(record) if _key(record) not in out else f"{_key(record)} (id {record['id']})"
+            out[key] = {
+                "type": record,
+                "relations": {
+                    side: sorted(({"type": names.get(int(r["entityTypeId"]), f"#{r['entityTypeId']}"),
+                                   "showInCard": r["isChildrenListEnabled"] in ("Y", True, "true")}
+                                  for r in relations.get(key, []) if r.get("isPredefined") != "Y"),
+                                 key=lambda r: r["type"])
+                    for side, key in (("parents", "parent"), ("children", "child"))
+                },
+                "pipelines": [self._pipeline_view(etid, c, stages=record["isStagesEnabled"] == "Y")
+                              for c in self._categories(etid)],
+                "fields": {self._field_code(f, record): self._field_view(f) for f in self._field_rows(int(record["id"]))},
+                "items": self.item_count(etid),
+            }
+        return out
+
+    def _pipeline_view(self, etid: int, category: Mapping[str, Any], *, stages: bool) -> dict[str, Any]:
+        return {
+            "name": category["name"], "default": category["isDefault"] == "Y", "sort": int(category["sort"]),
+            "items": self.item_count(etid, categoryId=category["id"]),
+            "stages": [
+                {"code": r["STATUS_ID"].split(":", 1)[-1], "name": r["NAME"], "sort": int(r["SORT"]),
+                 "semantics": SEMANTICS.get(str(r.get("SEMANTICS") or ""), "process"), "color": r.get("COLOR"),
+                 # Items have no stageId while the smart process has stages switched off.
+                 "items": self.item_count(etid, stageId=r["STATUS_ID"]) if stages else None}
+                for r in self._stage_rows(etid, int(category["id"]))
+            ],
+        }
+
+    @staticmethod
+    def _field_code(raw: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+        prefix = f"UF_CRM_{record['id']}_"
+        name = str(raw["fieldName"])
+        return name[len(prefix):] if name.startswith(prefix) else name
+
+    @staticmethod
+    def _field_view(raw: Mapping[str, Any]) -> dict[str, Any]:
+        label = raw.get("editFormLabel")
+        return {
+            "type": raw["userTypeId"], "multiple": raw.get("multiple") == "Y", "mandatory": raw.get("mandatory") == "Y",
+            "showInFilter": str(raw.get("showFilter") or "N") != "N",
+            "label": label.get("en") if isinstance(label, Mapping) else label,
+            "labels": dict(label) if isinstance(label, Mapping) else {},
+            "settings": dict(raw.get("settings") or {}),
+            "items": [{"value": e["value"], "xmlId": e.get("xmlId"), "default": e.get("def") == "Y",
+                       "sort": int(e.get("sort") or 0), "id": int(e["id"])}
+                      for e in sorted(raw.get("enum") or [], key=lambda e: (int(e.get("sort") or 0), int(e["id"])))],
+        }
+
+
+def _key(record: Mapping[str, Any]) -> str:
+    return str(record.get("code") or "") or f"#{record['title']}"
+
+
+@pytest.fixture
+def session() -> Session:
+    return Session()
