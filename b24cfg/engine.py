@@ -29,25 +29,24 @@ def make_plan(
     targets: Iterable[Address] = (),
 ) -> Plan:
     """Read the portal and plan what makes it match the manifests."""
-    desired, manual = compile_manifests(manifests)
+    warnings: list[str] = []
+    desired, manual = compile_manifests(manifests, warnings)
     codes = sorted(r.address.key[0] for r in desired.of_kind("smart_process"))
     titles = sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))
-    languages = sorted({refresh.LABEL_LANGUAGE} | {
-        language for r in desired.of_kind("field") if isinstance(r.attrs["label"], dict) for language in r.attrs["label"]
-    })
-    live = refresh.read(client, codes, titles, languages)
+    live = refresh.read(client, codes, titles)
     found = diff(desired, live)
     if found.problems:
         raise PlanError("the portal cannot be brought to match the manifests as they are:\n"
                         + "\n".join(f"  {p}" for p in found.problems))
     targets = tuple(targets)
     changes = _targeted(found.changes, targets) if targets else found.changes
-    changes = _counted(client, changes, found)
+    changes = _counted(client, changes, found, live)
     adopted = sorted(str(r.attrs["title"]) for r in live.of_kind("smart_process") if r.address.key[0].startswith("#"))
     return Plan(
         portal, live.fingerprint(), tuple(codes), ordered(changes), _known(changes, found),
-        tuple(sorted(set(found.unmanaged))), tuple(manual), targets=tuple(str(t) for t in targets),
-        adopt=tuple(t for t in titles if t in adopted), languages=tuple(languages),
+        tuple(sorted(set(found.unmanaged))), tuple(manual), warnings=tuple(warnings),
+        targets=tuple(str(t) for t in targets),
+        adopt=tuple(t for t in titles if t in adopted),
     )
 
 
@@ -60,28 +59,42 @@ def _targeted(changes: list[Change], targets: Sequence[Address]) -> list[Change]
     return chosen
 
 
-def _count_query(change: Change, found: Diff) -> tuple[int, dict[str, Any]] | None:
+def _owners(live: State, known: Mapping[Address, Mapping[str, Any]]) -> dict[Address, Resource]:
+    """The live smart process behind each managed smart-process address (matched by portal id)."""
+    by_id = {str(r.ids.get("id")): r for r in live.of_kind("smart_process")}
+    return {a: by_id[str(ids.get("id"))] for a, ids in known.items()
+            if a.kind == "smart_process" and str(ids.get("id")) in by_id}
+
+
+def _count_query(change: Change, owners: Mapping[Address, Resource]) -> tuple[int, dict[str, Any]] | None:
     before = change.before
     if before is None or before.origin == "predicted":
         return None
-    sp = Address("smart_process", change.address.key[:1])
-    etid = found.known.get(sp, {}).get("entityTypeId") or before.ids.get("entityTypeId")
+    owner = owners.get(Address("smart_process", change.address.key[:1]))
+    etid = owner.ids.get("entityTypeId") if owner is not None else before.ids.get("entityTypeId")
     if etid is None:
         return None
     kind = change.address.kind
     if kind == "pipeline":
         return int(etid), {"categoryId": before.ids["id"]}
     if kind == "stage":
+        if owner is not None and owner.attrs.get("features.stages") is False:
+            # Items have no stage to filter on while stages are off (the portal refuses the filter):
+            # whatever the pipeline holds may stand on this stage.
+            return int(etid), {"categoryId": int(str(before.ids["ENTITY_ID"]).rsplit("_", 1)[-1])}
         return int(etid), {"stageId": before.ids["STATUS_ID"]}
     return int(etid), {}
 
 
-def _counted(client: Client, changes: list[Change], found: Diff) -> list[Change]:
+def _item_counts(client: Client, changes: Sequence[Change], owners: Mapping[Address, Resource]) -> dict[Address, int]:
+    """How many CRM items each change that destroys something would lose (what could be counted)."""
+    queries = {c.address: q for c in changes if c.destroys and (q := _count_query(c, owners)) is not None}
+    return refresh.count_items(client, queries) if queries else {}
+
+
+def _counted(client: Client, changes: list[Change], found: Diff, live: State) -> list[Change]:
     """Changes that destroy something, with the number of CRM items it holds."""
-    queries = {c.address: q for c in changes if c.destroys and (q := _count_query(c, found)) is not None}
-    if not queries:
-        return changes
-    counts = refresh.count_items(client, queries)
+    counts = _item_counts(client, changes, _owners(live, found.known))
     return [
         replace(c, before=replace(c.before, items=counts[c.address])) if c.address in counts and c.before else c
         for c in changes
@@ -104,11 +117,23 @@ def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
             f"this plan was made for {name(plan.portal)} but the portal configured now is {name(portal)}; "
             "make a new plan against this portal"
         )
-    live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+    live = refresh.read(client, plan.scope, plan.adopt)
     if live.fingerprint() != plan.fingerprint:
         raise PlanError(
             "the portal changed since this plan was made (the objects it read are not the same any more); "
             "nothing was applied — run plan again and review the new plan"
+        )
+    # Items are not part of the fingerprint (users create them all day): what the plan destroys is
+    # counted again, so a plan reviewed as losing nothing never loses items that appeared since.
+    owners = _owners(live, {Address.parse(a): ids for a, ids in plan.known.items()})
+    counts = _item_counts(client, plan.changes, owners)
+    grown = [(c, counts[c.address]) for c in plan.changes
+             if c.address in counts and c.items is not None and counts[c.address] > c.items]
+    if grown:
+        lines = "\n".join(f"  {c.action.symbol} {c.address}: {now} item(s), the plan said {c.items}" for c, now in grown)
+        raise PlanError(
+            "the portal changed since this plan was made: what it destroys holds more CRM items now:\n"
+            f"{lines}\nnothing was applied — run plan again and review the new plan"
         )
 
 
@@ -119,7 +144,7 @@ def apply(client: Client, plan: Plan, hook: Hook | None = None) -> ApplyReport:
     report = executor.run()
     applied = [c for c, o in zip(plan.changes, report.outcomes) if o.status == "applied" and c.after is not None]
     if applied:
-        live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+        live = refresh.read(client, plan.scope, plan.adopt)
         report.drift = _drift(applied, executor.known, live)
     report.requests = client.stats.requests - start
     return report

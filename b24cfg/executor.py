@@ -1,7 +1,8 @@
 """Apply a Plan tier by tier through batches; stop at the first error; report every address.
 
-Every change becomes REST calls (``resources.<kind>.calls``), ordered by tier (parents first, the
-order of the plan inside a tier). Calls are packed 50 to a ``batch`` with ``halt``; a value that
+Every change becomes REST calls (``resources.<kind>.calls``), ordered by tier (parents first;
+inside a tier every ``*.delete`` call first — the delete half of a replace too — then the rest in
+plan order). Calls are packed 50 to a ``batch`` with ``halt``; a value that
 only an earlier call of the same batch produces travels as a ``$result[...]`` reference where the
 server's greedy reference syntax allows it, otherwise the batch is sent and the value filled in
 from the answer. Ids of what the portal creates by itself (the default pipeline of a new smart
@@ -123,7 +124,11 @@ class Executor:
         steps: list[_Step] = []
         for index, change in enumerate(self.plan.changes):
             for number, call in enumerate(ADAPTERS[change.address.kind].calls(change)):
-                steps.append(_Step(call, index, (call.tier, 0, index, number)))
+                # Inside a tier every removal runs first, the delete half of a replace included: a
+                # pipeline holds one success stage, so a stage replaced away from success must be gone
+                # before another is replaced into it (the plan lists replaces by address).
+                phase = 0 if call.method.endswith(".delete") else 1
+                steps.append(_Step(call, index, (call.tier, phase, index, number)))
         produced = {(s.call.address, name) for s in steps for name in s.call.produces}
         lookups: dict[str, _Step] = {}
         for step in list(steps):
@@ -134,7 +139,7 @@ class Executor:
                 call = ADAPTERS[out.address.kind].lookup(out.address)
                 signature = canonical([call.method, repr(call.params)])
                 if signature not in lookups:
-                    lookups[signature] = _Step(call, None, (call.tier, 1, len(lookups), 0))
+                    lookups[signature] = _Step(call, None, (call.tier, 2, len(lookups), 0))
         return sorted([*steps, *lookups.values()], key=lambda s: s.order)
 
     # --- running ------------------------------------------------------------------------------
@@ -160,8 +165,18 @@ class Executor:
                     stopped = True
                     break
             if empty_containers(params):  # an empty array cannot travel in a batch: send it alone
-                stopped = not self._send(batch) or not self._send([(step, params)], direct=True)
+                stopped = not self._send(batch)
                 batch = []
+                if stopped:
+                    break
+                try:
+                    # Resolved again without the batch: a $result reference means nothing outside it.
+                    params = self._resolve(step.call.params, [])
+                except _Cut:
+                    self._fail(step, self._missing(step.call.params))
+                    stopped = True
+                    break
+                stopped = not self._send([(step, params)], direct=True)
                 continue
             batch.append((step, params))
             if len(batch) == MAX_COMMANDS:

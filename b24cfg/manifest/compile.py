@@ -2,13 +2,16 @@
 
 Attribute names follow the manifests (``title``, ``features.stages``, ``label``); values are
 normalised the way ``resources`` normalise what they read, so an unchanged portal diffs to nothing:
-settings scalars become text (``1`` -> ``"1"``, ``true`` -> ``"Y"``), labels whose languages all
-say the same collapse to one text, lists the portal keeps unordered are sorted.
+field settings become what the portal stores for them (``ROWS: 0`` -> ``"1"``, with a plan warning),
+settings scalars become text (``1`` -> ``"1"``, ``true`` -> ``"Y"``), labels whose languages all say
+the same collapse to one text, lists the portal keeps unordered are sorted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from b24cfg.manifest.schema import CustomField, Features, Pipeline, Relation, SmartProcess, Stage
@@ -43,6 +46,124 @@ def settings_value(value: Any) -> Any:
     return value
 
 
+# --- what the portal stores for a user-field setting (each type's PrepareSettings) ---------------------
+def _int(value: Any, default: int = 0) -> int:
+    """PHP's ``(int)`` of a value as it travels: leading digits of text, else ``default``."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = re.match(r"\s*([+-]?)(\d+)", str(value)) if value is not None else None
+    return (-1 if match.group(1) == "-" else 1) * int(match.group(2)) if match else default
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else ("1" if value is True else "" if value is False else str(value))
+
+
+def _float(value: Any) -> float | None:
+    if _text(value) == "":
+        return None
+    try:
+        return float(str(value).replace(",", "."))
+    except ValueError:
+        return 0.0
+
+
+def _size(value: Any) -> int:
+    size = _int(value)
+    return 20 if size <= 1 else 225 if size > 255 else size
+
+
+def _rows(value: Any) -> int:
+    rows = _int(value)
+    return 1 if rows <= 1 else min(rows, 50)
+
+
+def _y_unless_n(value: Any) -> str:
+    return "N" if value in ("N", False) else "Y"
+
+
+def _y_only(value: Any) -> str:
+    return "Y" if value in ("Y", True) else "N"
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    return lambda value: _text(value).upper() if _text(value).upper() in allowed else allowed[0]
+
+
+def _date_default(value: Any) -> dict[str, Any]:
+    given = value if isinstance(value, Mapping) else {"VALUE": value, "TYPE": "NONE"} if value else {}
+    kind = _text(given.get("TYPE") or "NONE").upper()
+    return {"TYPE": kind if kind in ("NONE", "NOW", "FIXED") else "NONE", "VALUE": _text(given.get("VALUE"))}
+
+
+def _two_labels(value: Any) -> list[str]:
+    labels = list(value.values()) if isinstance(value, Mapping) else value if isinstance(value, list) \
+        else [value, value] if isinstance(value, str) else ["", ""]
+    return [_text(labels[0]) if labels else "", _text(labels[1]) if len(labels) > 1 else ""]
+
+
+_LENGTHS: dict[str, Callable[[Any], Any]] = {"MIN_LENGTH": _int, "MAX_LENGTH": _int}
+_LIST_DISPLAY = _choice("LIST", "UI", "CHECKBOX", "DIALOG")
+_IBLOCK: dict[str, Callable[[Any], Any]] = {
+    "DISPLAY": _LIST_DISPLAY, "LIST_HEIGHT": lambda v: max(_int(v, 1), 1),
+    "IBLOCK_ID": lambda v: _int(v) if _int(v) > 0 else "", "DEFAULT_VALUE": lambda v: _int(v) if _int(v) > 0 else "",
+    "ACTIVE_FILTER": _y_only,
+}
+SETTINGS_STORED: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "string": {"SIZE": _size, "ROWS": _rows, "REGEXP": _text, **_LENGTHS,
+               "DEFAULT_VALUE": lambda v: "" if v is None else v},
+    "integer": {"SIZE": _size, "MIN_VALUE": _int, "MAX_VALUE": _int,
+                "DEFAULT_VALUE": lambda v: None if _text(v) == "" else _int(v)},
+    "double": {"PRECISION": lambda v: min(max(_int(v), 0), 12), "SIZE": _size,
+               "MIN_VALUE": lambda v: _float(v) or 0.0, "MAX_VALUE": lambda v: _float(v) or 0.0, "DEFAULT_VALUE": _float},
+    # A switch written as true/false means checked/unchecked: the portal wants 1/0 (it reads "Y" as 0).
+    "boolean": {"DEFAULT_VALUE": lambda v: 1 if v is True or _int(v) == 1 else 0,
+                "DISPLAY": _choice("CHECKBOX", "RADIO", "DROPDOWN"), "LABEL": _two_labels, "LABEL_CHECKBOX": _text},
+    "date": {"DEFAULT_VALUE": _date_default},
+    "datetime": {"DEFAULT_VALUE": _date_default, "USE_SECOND": _y_unless_n, "USE_TIMEZONE": _y_only},
+    "enumeration": {"DISPLAY": _LIST_DISPLAY, "LIST_HEIGHT": lambda v: max(_int(v, 1), 1), "CAPTION_NO_VALUE": _text,
+                    "SHOW_NO_VALUE": _y_unless_n},
+    "url": {"POPUP": _y_unless_n, "SIZE": _size, **_LENGTHS, "DEFAULT_VALUE": _text, "ROWS": _rows},
+    "file": {"SIZE": _size, "LIST_WIDTH": _int, "LIST_HEIGHT": _int, "MAX_SHOW_SIZE": _int, "MAX_ALLOWED_SIZE": _int,
+             "EXTENSIONS": lambda v: v if isinstance(v, (list, Mapping)) else [], "TARGET_BLANK": _y_unless_n},
+    "address": {"SHOW_MAP": _y_unless_n},
+    "money": {"DEFAULT_VALUE": _text},
+    "employee": {},
+    "crm_status": {},
+    "crm": {},
+    "iblock_element": _IBLOCK,
+    "iblock_section": _IBLOCK,
+}
+"""Per field type, the settings the portal keeps and the value it stores for what is written
+(``CUserTypeManager::PrepareSettings`` of each type, reference crm §6.4): numbers are cut to their
+range, words to their choices; keys a type does not know are dropped. Keys derived from ``targets``
+and ``directory`` are not written in manifests (validate.py)."""
+
+
+def stored_settings(user_type: str, written: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The settings as the portal will hold them, and a sentence for each value it would change."""
+    rules = SETTINGS_STORED.get(user_type)
+    if rules is None:
+        return settings_value(dict(written)), []
+    kept: dict[str, Any] = {}
+    notes: list[str] = []
+    for key, value in written.items():
+        if key not in rules:
+            notes.append(f"settings.{key} is not a setting of {user_type} fields; the portal drops it, so it is "
+                         f"not sent — remove it")
+            continue
+        stored = settings_value(rules[key](value))
+        kept[key] = stored
+        if isinstance(value, bool) and user_type == "boolean" and key == "DEFAULT_VALUE":
+            continue  # true/false as 1/0: what was meant
+        if stored != settings_value(value):
+            notes.append(f"settings.{key}: the portal stores {json.dumps(value)} as {json.dumps(stored)}; "
+                         f"write {json.dumps(stored)} to say what the portal keeps")
+    return kept, notes
+
+
 def label_value(label: str | Mapping[str, Any]) -> str | dict[str, str]:
     """A label map without empty languages; one text when every language says the same."""
     if isinstance(label, str):
@@ -56,13 +177,21 @@ def relation_list(relations: Iterable[Relation]) -> list[dict[str, Any]]:
     return sorted(({"type": r.type, "showInCard": r.show_in_card} for r in relations), key=lambda r: r["type"])
 
 
-def compile_manifests(manifests: Iterable[SmartProcessManifest]) -> tuple[State, list[ManualStep]]:
-    """The desired State of every manifest, and the documented manual automation steps."""
+def compile_manifests(
+    manifests: Iterable[SmartProcessManifest], warnings: list[str] | None = None,
+) -> tuple[State, list[ManualStep]]:
+    """The desired State of every manifest, and the documented manual automation steps; what the
+    portal would store differently from what is written is appended to ``warnings``."""
     state = State()
     manual: list[ManualStep] = []
     for manifest in sorted(manifests, key=lambda m: m.spec.code):
         _smart_process(state, manifest.spec)
         manual.extend(_manual_steps(manifest.spec))
+        if warnings is not None:
+            for custom_field in manifest.spec.fields or []:
+                address = Address("field", (manifest.spec.code, custom_field.code))
+                warnings.extend(f"{address}: {note}"
+                                for note in stored_settings(custom_field.type, custom_field.settings)[1])
     return state, manual
 
 
@@ -115,7 +244,7 @@ def field_attrs(spec: CustomField) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "type": spec.type, "multiple": spec.multiple, "label": label_value(spec.label), "mandatory": spec.mandatory,
         "showInFilter": spec.show_in_filter, "editInList": spec.edit_in_list, "searchable": spec.searchable,
-        "sort": spec.sort, "settings": settings_value(dict(spec.settings)),
+        "sort": spec.sort, "settings": stored_settings(spec.type, spec.settings)[0],
     }
     if spec.items is not None:
         items = []

@@ -138,6 +138,9 @@ class State:
 
     resources: dict[Address, Resource] = field(default_factory=dict)
     scopes: dict[tuple[str, Address], bool] = field(default_factory=dict)
+    taken: dict[int, str] = field(default_factory=dict)
+    """(live state only) entityTypeIds held by smart processes the manifests do not manage, with a
+    name for messages: a pinned entityTypeId must not collide with them. Not part of the fingerprint."""
 
     def add(self, resource: Resource) -> None:
         if resource.address in self.resources:

@@ -36,6 +36,8 @@ class Diff:
     problems: list[str] = field(default_factory=list)
     known: dict[Address, Mapping[str, Any]] = field(default_factory=dict)
     """Portal ids of every matched live resource, by its desired address."""
+    matched: dict[Address, Resource] = field(default_factory=dict)
+    """The live resource each kept (not created, not replaced) desired one was matched to, rekeyed."""
 
 
 def project(desired: Any, live: Any) -> Any:
@@ -69,7 +71,49 @@ def diff(desired: State, live: State) -> Diff:
     result = Diff()
     for want in desired.of_kind("smart_process"):
         _smart_process(result, desired, live, want)
+    _follow_replaced(result, desired)
     return result
+
+
+def _follow_replaced(result: Diff, desired: State) -> None:
+    """Links to a smart process that is replaced are written again, to its new entityTypeId.
+
+    Deleting the old type takes its relations and the crm-field targets naming it with it, but the
+    other side still reads as matching (both name the code) until the next plan. So a relation list
+    or crm field that names a replaced smart process is updated in the same apply.
+    """
+    replaced = {c.address.key[0]: (c.before.ids.get("entityTypeId") if c.before else None) for c in result.changes
+                if c.action is Action.REPLACE and c.address.kind == "smart_process"}
+    if not replaced:
+        return
+    names = ", ".join(sorted(replaced))
+    wanted: list[tuple[Resource, str]] = []
+    for want in desired:
+        if want.address.key[0] in replaced:
+            continue  # recreated with everything it lists
+        for attr in ("relations.parents", "relations.children", "targets"):
+            entries = want.attrs.get(attr) or []
+            if any((e["type"] if isinstance(e, Mapping) else e) in replaced for e in entries):
+                wanted.append((want, attr))
+    for want, attr in wanted:
+        have = result.matched.get(want.address)
+        if have is None:
+            continue  # created or replaced itself: written whole anyway
+        reason = f"names {names}, which is replaced: written again to its new entityTypeId"
+        at = next((i for i, c in enumerate(result.changes) if c.address == want.address), None)
+        # Shown as the portal holds it once the old type is gone: its relations with it, and crm
+        # targets naming its old entityTypeId.
+        current = project(want.attrs[attr], have.attrs.get(attr)) or []
+        if attr == "targets":
+            current = sorted(f"#DYNAMIC_{replaced[t]}" if t in replaced else t for t in current)
+        else:
+            current = [e for e in current if e.get("type") not in replaced]
+        forced = AttrChange(attr, current, want.attrs[attr])
+        if at is None:
+            result.changes.append(Change(Action.UPDATE, want.address, have, want, (forced,), reason=reason))
+        elif result.changes[at].action is Action.UPDATE and all(a.name != attr for a in result.changes[at].attrs):
+            change = result.changes[at]
+            result.changes[at] = replace(change, attrs=(*change.attrs, forced), reason=change.reason or reason)
 
 
 def _find_smart_process(result: Diff, live: State, want: Resource) -> Resource | None:
@@ -98,6 +142,12 @@ def _smart_process(result: Diff, desired: State, live: State, want: Resource) ->
                     f"{address}: entityTypeId {pinned} is taken on this portal by {other.address} "
                     f"({other.attrs['title']!r}); pin another one or leave entityTypeId out"
                 )
+        if pinned in live.taken:
+            result.problems.append(
+                f"{address}: entityTypeId {pinned} is taken on this portal by the smart process "
+                f"{live.taken[pinned]}, which these manifests do not manage; pin another one or leave "
+                "entityTypeId out"
+            )
     children: list[Resource]
     if have is None:
         result.changes.append(Change(Action.CREATE, address, None, want, _created(want)))
@@ -116,6 +166,7 @@ def _smart_process(result: Diff, desired: State, live: State, want: Resource) ->
             if attrs:
                 result.changes.append(Change(Action.UPDATE, address, before, want, attrs))
             result.known[address] = have.ids
+            result.matched[address] = before
             children = subtree
     _pipelines(result, desired, want, children)
     _fields(result, desired, want, children)
@@ -137,10 +188,11 @@ def _by_key(resources: Iterable[Resource]) -> dict[str, Resource]:
 def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[Resource]) -> None:
     sp = want_sp.address
     prune = desired.scopes.get(("pipeline", sp))
+    haves = [r for r in children if r.address.kind == "pipeline"]
     if prune is None:
+        _pipelines_switch(result, want_sp, len(haves))
         return
     wants = desired.children(sp, "pipeline")
-    haves = [r for r in children if r.address.kind == "pipeline"]
     matched = _match_pipelines(wants, haves)
     for want in wants:
         have = matched.get(want.address)
@@ -163,11 +215,26 @@ def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[R
     for have in haves:
         if id(have) in taken:
             continue
-        if prune and not have.attrs.get("default"):
+        if prune:
+            # The live default pipeline goes too: the manifest's default is promoted in tier 1 (which
+            # demotes this one) and pipeline deletes run after that (pipeline adapter).
             cascade = tuple(r for r in children if r.address.kind == "stage" and r.address.parent() == have.address)
-            result.changes.append(Change(Action.DELETE, have.address, have, None, cascade=cascade))
+            reason = "the portal's default pipeline until the manifest's default is promoted" \
+                if have.attrs.get("default") else None
+            result.changes.append(Change(Action.DELETE, have.address, have, None, cascade=cascade, reason=reason))
         else:
             result.unmanaged.append(have.address)
+    _pipelines_switch(result, want_sp, len(wants) + sum(1 for h in haves if id(h) not in taken and not prune))
+
+
+def _pipelines_switch(result: Diff, want_sp: Resource, kept: int) -> None:
+    """The portal refuses to switch pipelines off while a smart process has more than one."""
+    if want_sp.attrs.get("features.pipelines") is False and kept > 1:
+        result.problems.append(
+            f"{want_sp.address}: features.pipelines is false, but the portal would keep {kept} pipelines (it "
+            "refuses to switch pipelines off while more than one exists); list the pipelines and set "
+            "prune.pipelines: true to delete the others, or turn features.pipelines on"
+        )
 
 
 def _match_pipelines(wants: list[Resource], haves: list[Resource]) -> dict[Address, Resource]:
@@ -218,6 +285,8 @@ def _compare_child(result: Diff, want: Resource, have: Resource | None) -> None:
         result.changes.append(Change(Action.REPLACE, want.address, have, want, attrs, reason=reason))
     elif attrs:
         result.changes.append(Change(Action.UPDATE, want.address, have, want, attrs, reason=reason))
+    if not any(a.forces_replacement for a in attrs):
+        result.matched[want.address] = have
     if have.ids and have.origin != "predicted":
         result.known[want.address] = have.ids
 

@@ -94,17 +94,29 @@ def _settings(attrs: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str 
 
 
 def _enum(items: list[Mapping[str, Any]], live: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The authoritative enumeration list: items matched to live ones (by xmlId, else value) keep their id."""
+    """The authoritative enumeration list: items matched to live ones keep their id (and so the
+    choice every CRM item holds). An item matches the live one with its xmlId; failing that (an
+    xmlId given to items made without one), the unclaimed live item with its value."""
     by_xml = {e["xmlId"]: e for e in live if e.get("xmlId")}
-    by_value = {e["value"]: e for e in live}
+    matches: dict[int, Mapping[str, Any]] = {}
+    for position, item in enumerate(items):
+        if item.get("xmlId") and item["xmlId"] in by_xml:
+            matches[position] = by_xml[item["xmlId"]]
+    claimed = {id(e) for e in matches.values()}
+    for position, item in enumerate(items):
+        if position in matches:
+            continue
+        found = next((e for e in live if e["value"] == item["value"] and id(e) not in claimed), None)
+        if found is not None:
+            matches[position] = found
+            claimed.add(id(found))
     out = []
-    for item in items:
+    for position, item in enumerate(items):
         entry: dict[str, Any] = {"value": item["value"], "def": yn(item["default"]), "sort": item["sort"]}
         if item.get("xmlId"):
             entry["xmlId"] = item["xmlId"]
-        match = by_xml.get(item["xmlId"]) if item.get("xmlId") else by_value.get(item["value"])
-        if match is not None:
-            entry["id"] = match["id"]
+        if position in matches:
+            entry["id"] = matches[position]["id"]
         out.append(entry)
     return out
 

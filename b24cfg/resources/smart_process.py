@@ -115,6 +115,12 @@ def calls(change: Change) -> list[Call]:
         changed = {a.name for a in change.attrs}
         desired = {k: v for k, v in change.after.attrs.items() if k in changed}
         fields = _flags(desired)
+        if fields.get("isCategoriesEnabled") == "N":
+            # The portal refuses to switch pipelines off while more than one exists: after the
+            # pipeline deletes (tier 3).
+            del fields["isCategoriesEnabled"]
+            result.append(Call("crm.type.update", {"id": me["id"], "fields": {"isCategoriesEnabled": "N"}}, 4,
+                               address))
         if "title" in changed:
             fields["title"] = desired["title"]
         if "code" in changed:  # a smart process made by hand, adopted by its title: give it the code
