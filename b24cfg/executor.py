@@ -129,12 +129,17 @@ class Executor:
                 # before another is replaced into it (the plan lists replaces by address).
                 phase = 0 if call.method.endswith(".delete") else 1
                 steps.append(_Step(call, index, (call.tier, phase, index, number)))
-        produced = {(s.call.address, name) for s in steps for name in s.call.produces}
+        # The first step producing each value: a value only an earlier step produces can be used
+        # (a replaced stage's delete needs the old ID; its own add produces the new one, later).
+        first: dict[tuple[Address, str], tuple[int, int, int, int]] = {}
+        for s in steps:
+            for name in s.call.produces:
+                first[(s.call.address, name)] = min(s.order, first.get((s.call.address, name), s.order))
         lookups: dict[str, _Step] = {}
         for step in list(steps):
             for out in outs(step.call.params):
                 key = (out.address, out.name)
-                if key in self.known or key in produced:
+                if key in self.known or (key in first and first[key] < step.order):
                     continue
                 call = ADAPTERS[out.address.kind].lookup(out.address)
                 signature = canonical([call.method, repr(call.params)])

@@ -154,14 +154,24 @@ def stored_settings(user_type: str, written: Mapping[str, Any]) -> tuple[dict[st
             notes.append(f"settings.{key} is not a setting of {user_type} fields; the portal drops it, so it is "
                          f"not sent — remove it")
             continue
-        stored = settings_value(rules[key](value))
-        kept[key] = stored
+        raw = rules[key](value)
+        kept[key] = settings_value(raw)
         if isinstance(value, bool) and user_type == "boolean" and key == "DEFAULT_VALUE":
             continue  # true/false as 1/0: what was meant
-        if stored != settings_value(value):
-            notes.append(f"settings.{key}: the portal stores {json.dumps(value)} as {json.dumps(stored)}; "
-                         f"write {json.dumps(stored)} to say what the portal keeps")
+        if not _same(value, raw):
+            notes.append(f"settings.{key}: the portal stores {json.dumps(value)} as {json.dumps(raw)}; write "
+                         f"{json.dumps(raw)} to say what the portal keeps")
     return kept, notes
+
+
+def _same(written: Any, stored: Any) -> bool:
+    """Whether a setting is kept as written: the same text, or the same number (1 and 1.0)."""
+    if settings_value(written) == settings_value(stored):
+        return True
+    try:
+        return not isinstance(written, bool) and float(str(written)) == float(str(stored))
+    except ValueError:
+        return False
 
 
 def label_value(label: str | Mapping[str, Any]) -> str | dict[str, str]:
@@ -173,8 +183,34 @@ def label_value(label: str | Mapping[str, Any]) -> str | dict[str, str]:
     return values.pop() if len(values) == 1 else texts
 
 
-def relation_list(relations: Iterable[Relation]) -> list[dict[str, Any]]:
-    return sorted(({"type": r.type, "showInCard": r.show_in_card} for r in relations), key=lambda r: r["type"])
+Link = tuple[str, str]
+"""(parent, child) of a relation: the portal stores one row per pair, whichever side lists it."""
+
+
+def relation_list(relations: Iterable[Relation], code: str = "", side: str = "parents",
+                  shown: Mapping[Link, bool] | None = None) -> list[dict[str, Any]]:
+    """One side's relations; ``showInCard`` left out follows what the other end of the link says
+    explicitly (``shown``), as both describe the same portal row."""
+    def show(relation: Relation) -> bool:
+        if "show_in_card" in relation.model_fields_set or shown is None:
+            return relation.show_in_card
+        link = (relation.type, code) if side == "parents" else (code, relation.type)
+        return shown.get(link, relation.show_in_card)
+
+    return sorted(({"type": r.type, "showInCard": show(r)} for r in relations), key=lambda r: r["type"])
+
+
+def _explicit_links(specs: Iterable[SmartProcess]) -> dict[Link, bool]:
+    """``showInCard`` of every link that one of its ends states explicitly (validate.py refuses two
+    ends that disagree)."""
+    shown: dict[Link, bool] = {}
+    for spec in specs:
+        for side in ("parents", "children"):
+            for relation in getattr(spec.relations, side) or []:
+                if "show_in_card" in relation.model_fields_set:
+                    link = (relation.type, spec.code) if side == "parents" else (spec.code, relation.type)
+                    shown[link] = relation.show_in_card
+    return shown
 
 
 def compile_manifests(
@@ -184,8 +220,10 @@ def compile_manifests(
     portal would store differently from what is written is appended to ``warnings``."""
     state = State()
     manual: list[ManualStep] = []
-    for manifest in sorted(manifests, key=lambda m: m.spec.code):
-        _smart_process(state, manifest.spec)
+    manifests = sorted(manifests, key=lambda m: m.spec.code)
+    shown = _explicit_links(m.spec for m in manifests)
+    for manifest in manifests:
+        _smart_process(state, manifest.spec, shown)
         manual.extend(_manual_steps(manifest.spec))
         if warnings is not None:
             for custom_field in manifest.spec.fields or []:
@@ -204,15 +242,15 @@ def _features(features: Features) -> dict[str, Any]:
     return out
 
 
-def _smart_process(state: State, spec: SmartProcess) -> None:
+def _smart_process(state: State, spec: SmartProcess, shown: Mapping[Link, bool]) -> None:
     address = Address("smart_process", (spec.code,))
     attrs: dict[str, Any] = {"title": spec.title, **_features(spec.features)}
     if spec.entity_type_id is not None:
         attrs["entityTypeId"] = spec.entity_type_id
     if spec.relations.parents is not None:
-        attrs["relations.parents"] = relation_list(spec.relations.parents)
+        attrs["relations.parents"] = relation_list(spec.relations.parents, spec.code, "parents", shown)
     if spec.relations.children is not None:
-        attrs["relations.children"] = relation_list(spec.relations.children)
+        attrs["relations.children"] = relation_list(spec.relations.children, spec.code, "children", shown)
     state.add(Resource(address, attrs))
     if spec.pipelines is not None:
         state.scopes[("pipeline", address)] = spec.prune.pipelines
