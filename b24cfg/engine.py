@@ -109,7 +109,8 @@ def _known(changes: Sequence[Change], found: Diff) -> dict[str, Mapping[str, Any
 
 
 def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
-    """Refuse a saved plan made for another portal, or for objects that changed since."""
+    """Refuse a saved plan made for another portal, for objects that changed since, or when what it
+    destroys holds more CRM items than the plan showed."""
     if not plan.portal.same_as(portal):
         def name(identity: PortalIdentity) -> str:
             return f"{identity.url} (member {identity.member_id})" if identity.member_id else identity.url
@@ -130,7 +131,8 @@ def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
     grown = [(c, counts[c.address]) for c in plan.changes
              if c.address in counts and c.items is not None and counts[c.address] > c.items]
     if grown:
-        lines = "\n".join(f"  {c.action.symbol} {c.address}: {now} item(s), the plan said {c.items}" for c, now in grown)
+        lines = "\n".join(f"  {c.action.symbol} {c.address}: {now} item(s), the plan said {c.items}"
+                          for c, now in grown)
         raise PlanError(
             "the portal changed since this plan was made: what it destroys holds more CRM items now:\n"
             f"{lines}\nnothing was applied — run plan again and review the new plan"

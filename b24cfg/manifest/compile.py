@@ -117,7 +117,8 @@ SETTINGS_STORED: dict[str, dict[str, Callable[[Any], Any]]] = {
     "integer": {"SIZE": _size, "MIN_VALUE": _int, "MAX_VALUE": _int,
                 "DEFAULT_VALUE": lambda v: None if _text(v) == "" else _int(v)},
     "double": {"PRECISION": lambda v: min(max(_int(v), 0), 12), "SIZE": _size,
-               "MIN_VALUE": lambda v: _float(v) or 0.0, "MAX_VALUE": lambda v: _float(v) or 0.0, "DEFAULT_VALUE": _float},
+               "MIN_VALUE": lambda v: _float(v) or 0.0, "MAX_VALUE": lambda v: _float(v) or 0.0,
+               "DEFAULT_VALUE": _float},
     # A switch written as true/false means checked/unchecked: the portal wants 1/0 (it reads "Y" as 0).
     "boolean": {"DEFAULT_VALUE": lambda v: 1 if v is True or _int(v) == 1 else 0,
                 "DISPLAY": _choice("CHECKBOX", "RADIO", "DROPDOWN"), "LABEL": _two_labels, "LABEL_CHECKBOX": _text},

@@ -12,10 +12,16 @@ desired shape first (settings keys the manifest does not write, generated enumer
 what the manifest leaves alone never shows up as a change.
 
 Inside a managed list (``pipelines``, a pipeline's ``stages``, ``fields``) an object the manifest
-does not list is deleted only with ``prune``, and otherwise reported as unmanaged — except the
-stages the portal creates by itself for a new pipeline and has never had renamed: those are
-reconciled (removed) like the default pipeline is reused. Smart processes in no manifest are never
-read in detail, let alone touched.
+does not list is deleted only with ``prune`` (the portal's default pipeline too: the manifest's
+default is promoted first), and otherwise reported as unmanaged — except the stages the portal
+creates by itself for a new pipeline and has never had renamed: those are reconciled (removed) like
+the default pipeline is reused. Smart processes in no manifest are never read in detail, let alone
+touched; their entityTypeIds are known, so a pin that collides with one is a plan problem.
+
+When a smart process is replaced, the portal drops every link to its old type: relation lists and
+crm-field targets of other managed smart processes that name it are written again in the same
+apply. Plan problems also catch what the portal would refuse half way: a pinned entityTypeId taken,
+a second success stage, pipelines switched off while more than one would stay.
 """
 
 from __future__ import annotations

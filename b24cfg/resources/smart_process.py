@@ -4,7 +4,9 @@ Quirks handled here (reference crm §2-3): ``crm.type.list`` omits relations, so
 is read with ``crm.type.get``; relations are replaced per side on every update and fail silently,
 so the whole desired side is always sent (``isChildrenListEnabled`` as the strings "true"/"false")
 and apply reads back; predefined contact/company parents (``features.client``) are not relations
-a manifest manages; deleting a type does not purge its user fields, so a replace deletes them first.
+a manifest manages; deleting a type does not purge its user fields, so a replace deletes them first;
+pipelines cannot be switched off while more than one exists, so that switch waits for the pipeline
+deletes (tier 4).
 """
 
 from __future__ import annotations

@@ -89,11 +89,13 @@ def pipeline_lists(draw: st.DrawFn) -> list[dict[str, Any]]:
     default = draw(st.sampled_from(names))
     pipelines = []
     for name in names:
-        pipeline: dict[str, Any] = {"key": name.lower(), "name": name, "stages": draw(stage_lists())}
+        pipeline: dict[str, Any] = {"key": name.lower(), "name": name}
+        if draw(st.integers(0, 7)):  # stages left out now and then: the portal's are kept as they are
+            pipeline["stages"] = draw(stage_lists())
+            if draw(st.booleans()):
+                pipeline["prune"] = True
         if len(names) > 1:
             pipeline["default"] = name == default
-        if draw(st.booleans()):
-            pipeline["prune"] = True
         if draw(st.integers(0, 3)) == 0:
             pipeline["sort"] = draw(st.integers(1, 600))
         pipelines.append(pipeline)
@@ -162,15 +164,16 @@ def manifest_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
                 pairs[(parent, child)] = draw(st.booleans())
     documents = []
     for code in codes:
-        pipelines = draw(pipeline_lists())
-        features: dict[str, Any] = {"stages": True}
-        if len(pipelines) > 1 or draw(st.integers(0, 3)) == 0:
+        # Pipelines left out now and then: the portal's are kept as they are.
+        pipelines = draw(pipeline_lists()) if draw(st.integers(0, 5)) else None
+        features: dict[str, Any] = {"stages": pipelines is not None or draw(st.booleans())}
+        if (pipelines and len(pipelines) > 1) or draw(st.integers(0, 3)) == 0:
             features["pipelines"] = True
         for flag in ("client", "observers", "source", "recycleBin", "beginCloseDates", "products", "documents",
                      "businessProcesses", "myCompany"):
             if draw(st.integers(0, 3)) == 0:
                 features[flag] = True
-        if draw(st.integers(0, 3)) == 0:
+        if features["stages"] and draw(st.integers(0, 3)) == 0:
             features["automation"] = True
         if draw(st.integers(0, 4)) == 0:
             features["openPermissions"] = False
@@ -179,8 +182,10 @@ def manifest_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             features["linkedUserFields"] = {"tasks": draw(st.booleans()), "calendarEvents": draw(st.booleans())}
         document: dict[str, Any] = {
             "kind": "SmartProcess", "code": code, "title": draw(st.sampled_from((code.title(), f"{code.title()} SP"))),
-            "features": features, "pipelines": pipelines,
+            "features": features,
         }
+        if pipelines is not None:
+            document["pipelines"] = pipelines
         if draw(st.integers(0, 5)) == 0:
             # One pair of pins per code: a pin never collides with another code's (that is refused at plan time).
             document["entityTypeId"] = 1100 + 2 * CODES.index(code) + 10 * draw(st.integers(0, 1))
@@ -201,7 +206,7 @@ def manifest_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             document["fields"] = draw(fields(codes))
             if draw(st.integers(0, 2)) == 0:
                 document["prune"] = {"fields": True}
-        if draw(st.integers(0, 2)) == 0:
+        if pipelines is not None and draw(st.integers(0, 2)) == 0:
             document.setdefault("prune", {})["pipelines"] = True
         documents.append(document)
     return documents
@@ -222,11 +227,13 @@ def _valid(documents: list[dict[str, Any]]) -> list[SmartProcessManifest]:
 
 
 def _prune_stages(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**d, "pipelines": [{**p, "prune": True} for p in d["pipelines"]]} for d in documents]
+    return [{**d, "pipelines": [{**p, "prune": True} if "stages" in p else p for p in d["pipelines"]]}
+            if "pipelines" in d else d for d in documents]
 
 
 def _prune_pipelines(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**d, "prune": {**d.get("prune", {}), "pipelines": True}} for d in documents]
+    return [{**d, "prune": {**d.get("prune", {}), "pipelines": True}} if "pipelines" in d
+            else {**d, "features": {**d["features"], "pipelines": True}} for d in documents]
 
 
 # Plans b24cfg refuses by design, and what the manifest author does about them.
@@ -265,7 +272,8 @@ def _apply_and_check(rig: Rig, documents: list[dict[str, Any]], label: str) -> N
 
 
 # B24CFG_CONVERGENCE_EXAMPLES=500 searches harder (minutes); the default keeps the file under a minute.
-@settings(max_examples=int(os.environ.get("B24CFG_CONVERGENCE_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=int(os.environ.get("B24CFG_CONVERGENCE_EXAMPLES", "30")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(first=manifest_sets(), second=manifest_sets())
 def test_apply_converges(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> None:
     note(f"A = {first}")
