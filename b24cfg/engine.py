@@ -33,7 +33,10 @@ def make_plan(
     desired, manual = compile_manifests(manifests, warnings)
     codes = sorted(r.address.key[0] for r in desired.of_kind("smart_process"))
     titles = sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))
-    live = refresh.read(client, codes, titles)
+    languages = sorted({
+        language for r in desired.of_kind("field") if isinstance(r.attrs["label"], dict) for language in r.attrs["label"]
+    })
+    live = refresh.read(client, codes, titles, languages)
     found = diff(desired, live)
     if found.problems:
         raise PlanError("the portal cannot be brought to match the manifests as they are:\n"
@@ -46,7 +49,7 @@ def make_plan(
         portal, live.fingerprint(), tuple(codes), ordered(changes), _known(changes, found),
         tuple(sorted(set(found.unmanaged))), tuple(manual), warnings=tuple(warnings),
         targets=tuple(str(t) for t in targets),
-        adopt=tuple(t for t in titles if t in adopted),
+        adopt=tuple(t for t in titles if t in adopted), languages=tuple(languages),
     )
 
 
@@ -118,7 +121,7 @@ def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
             f"this plan was made for {name(plan.portal)} but the portal configured now is {name(portal)}; "
             "make a new plan against this portal"
         )
-    live = refresh.read(client, plan.scope, plan.adopt)
+    live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
     if live.fingerprint() != plan.fingerprint:
         raise PlanError(
             "the portal changed since this plan was made (the objects it read are not the same any more); "
@@ -146,7 +149,7 @@ def apply(client: Client, plan: Plan, hook: Hook | None = None) -> ApplyReport:
     report = executor.run()
     applied = [c for c, o in zip(plan.changes, report.outcomes) if o.status == "applied" and c.after is not None]
     if applied:
-        live = refresh.read(client, plan.scope, plan.adopt)
+        live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
         report.drift = _drift(applied, executor.known, live)
     report.requests = client.stats.requests - start
     return report

@@ -8,7 +8,7 @@ JSON format (``format: "b24cfg-plan"``, ``version: 1``), stable and documented i
 
     {"format": "b24cfg-plan", "version": 1, "b24cfg": "0.1.0",
      "portal": {"url": "https://example.bitrix24.com", "member_id": "..."},
-     "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": [], "targets": [],
+     "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": ["de"], "targets": [],
      "summary": {"add": 1, "change": 2, "destroy": 0},
      "changes": [{"action": "create|update|replace|delete", "address": "...", "before": {...},
                   "after": {...}, "attributes": [{"name", "old", "new", "forces_replacement"?}],
@@ -94,7 +94,7 @@ class Plan:
     adopt: tuple[str, ...] = ()
     """Titles of smart processes without a code that were read to be adopted (part of the scope)."""
     languages: tuple[str, ...] = ()
-    """Unused: labels are read in every language now. Kept (empty) so plan files keep their shape."""
+    """Label languages read besides English: those the manifests' label maps name (part of the scope)."""
 
     @property
     def summary(self) -> Summary:
