@@ -15,6 +15,7 @@ portal now holds and converges without duplicates.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -114,7 +115,8 @@ class Executor:
                 for name, value in change.before.ids.items():
                     self.known.setdefault((change.address, name), value)
         self.steps = self._steps()
-        self.pending = [sum(1 for s in self.steps if s.change == i) for i in range(len(plan.changes))]
+        calls = Counter(s.change for s in self.steps)
+        self.pending = [calls[i] for i in range(len(plan.changes))]
         self.done = [0] * len(plan.changes)
         self.status: dict[int, Status] = {}
         self.errors: dict[int, str] = {}
@@ -152,42 +154,33 @@ class Executor:
         before = self.client.stats.requests
         self.hook(Event("start", total=len(self.plan.changes)))
         batch: list[tuple[_Step, dict[str, Any]]] = []
-        stopped = False
         for step in self.steps:
-            if stopped:
-                break
             try:
-                params = self._resolve(step.call.params, batch)
+                params: dict[str, Any] | None = self._resolve(step.call.params, batch)
             except _Cut:
-                stopped = not self._send(batch)
+                params = None
+            if params is None or empty_containers(params):
+                # A value this batch cannot carry, or an empty array no batch can: send what is
+                # queued, then fill the values in from what is known (a $result reference means
+                # nothing outside its own batch).
+                if not self._send(batch):
+                    break
                 batch = []
-                if stopped:
-                    break
                 try:
-                    params = self._resolve(step.call.params, batch)
-                except _Cut:
-                    self._fail(step, self._missing(step.call.params))
-                    stopped = True
-                    break
-            if empty_containers(params):  # an empty array cannot travel in a batch: send it alone
-                stopped = not self._send(batch)
-                batch = []
-                if stopped:
-                    break
-                try:
-                    # Resolved again without the batch: a $result reference means nothing outside it.
                     params = self._resolve(step.call.params, [])
                 except _Cut:
                     self._fail(step, self._missing(step.call.params))
-                    stopped = True
                     break
-                stopped = not self._send([(step, params)], direct=True)
+            if empty_containers(params):
+                if not self._send([(step, params)], direct=True):
+                    break
                 continue
             batch.append((step, params))
             if len(batch) == MAX_COMMANDS:
-                stopped = not self._send(batch)
+                if not self._send(batch):
+                    break
                 batch = []
-        if not stopped and batch:
+        else:
             self._send(batch)
         report = ApplyReport(requests=self.client.stats.requests - before)
         for index, change in enumerate(self.plan.changes):

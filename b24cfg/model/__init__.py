@@ -160,10 +160,21 @@ class State:
         return len(self.resources)
 
     def of_kind(self, kind: str) -> list[Resource]:
-        return [r for r in self if r.address.kind == kind]
+        return self._sorted(r for r in self.resources.values() if r.address.kind == kind)
 
     def children(self, parent: Address, kind: str) -> list[Resource]:
-        return [r for r in self if r.address.kind == kind and r.address.parent() == parent]
+        return self._sorted(
+            r for r in self.resources.values() if r.address.kind == kind and r.address.parent() == parent
+        )
+
+    def under(self, ancestor: Address) -> list[Resource]:
+        """Every resource below ``ancestor`` (not itself), in address order."""
+        return self._sorted(r for r in self.resources.values() if ancestor in r.address.ancestors())
+
+    @staticmethod
+    def _sorted(resources: Iterator[Resource]) -> list[Resource]:
+        # Filter first, then sort: sorting the whole state for every lookup made the diff quadratic.
+        return sorted(resources, key=lambda r: r.address)
 
     def fingerprint(self) -> str:
         """A hash of everything read (attributes, ids, item counts): equal only if nothing changed."""

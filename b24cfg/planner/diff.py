@@ -159,7 +159,7 @@ def _smart_process(result: Diff, desired: State, live: State, want: Resource) ->
         result.changes.append(Change(Action.CREATE, address, None, want, _created(want)))
         children = _predicted_children(address)
     else:
-        subtree = [rekey(r, have.address, address) for r in live if r.address.within(have.address) and r is not have]
+        subtree = [rekey(r, have.address, address) for r in live.under(have.address)]
         attrs = compare(want, have)
         if have.address != address:
             attrs = (AttrChange("code", "", address.key[0]), *attrs)
