@@ -20,8 +20,8 @@ from b24cfg.planner.changes import Action, AttrChange, Change
 from b24cfg.planner.diff import Diff, compare, diff
 from b24cfg.planner.plan import Plan, PortalIdentity, ordered
 from b24cfg.portal import Client
+from b24cfg.resources import ADAPTERS
 
-_ID_NAME = {"smart_process": "id", "pipeline": "id", "stage": "ID", "field": "id"}
 
 
 def make_plan(
@@ -159,13 +159,14 @@ def _drift(changes: Sequence[Change], known: Mapping[tuple[Address, str], Any], 
     by_id: dict[tuple[str, Any], Resource] = {}
     for resource in live:
         kind = resource.address.kind
-        if _ID_NAME[kind] in resource.ids:
-            by_id[(kind, str(resource.ids[_ID_NAME[kind]]))] = resource
+        key = ADAPTERS[kind].IDS[0]
+        if key in resource.ids:
+            by_id[(kind, str(resource.ids[key]))] = resource
     drift: list[tuple[Address, AttrChange]] = []
     for change in changes:
         assert change.after is not None
         kind = change.address.kind
-        have = by_id.get((kind, str(known.get((change.address, _ID_NAME[kind])))))
+        have = by_id.get((kind, str(known.get((change.address, ADAPTERS[kind].IDS[0])))))
         if have is None:
             drift.append((change.address, AttrChange("(exists)", None, True)))
             continue

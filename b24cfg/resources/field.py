@@ -21,6 +21,8 @@ from b24cfg.resources.base import Call, Join, Out, is_y, yn
 KIND = "field"
 DEPENDS_ON = ("smart_process",)
 IMMUTABLE = frozenset({"type", "multiple"})
+IDS = ("id",)
+"""Portal ids a live field carries; the first identifies it."""
 
 TARGET_KEYS = {"lead": "LEAD", "deal": "DEAL", "contact": "CONTACT", "company": "COMPANY", "quote": "QUOTE",
                "invoice": "SMART_INVOICE"}

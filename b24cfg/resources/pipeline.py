@@ -19,6 +19,8 @@ from b24cfg.resources.base import Call, Out, is_y
 KIND = "pipeline"
 DEPENDS_ON = ("smart_process",)
 IMMUTABLE: frozenset[str] = frozenset()
+IDS = ("id",)
+"""Portal ids a live pipeline carries; the first identifies it."""
 DEFAULT = {"name": "General", "sort": 500, "default": True}
 """What the portal names and sorts a new smart process's default pipeline (the docs say "General";
 some portals say "New pipeline" — it is renamed to the manifest's name either way)."""

@@ -22,6 +22,8 @@ from b24cfg.resources.base import Call, Out, is_y, yn
 KIND = "smart_process"
 DEPENDS_ON: tuple[str, ...] = ()
 IMMUTABLE = frozenset({"entityTypeId"})
+IDS = ("id", "entityTypeId")
+"""Portal ids a live smart process carries; the first identifies it."""
 
 BUILTIN_IDS = {"lead": 1, "deal": 2, "contact": 3, "company": 4, "quote": 7, "order": 14, "invoice": 31}
 BUILTIN_NAMES = {v: k for k, v in BUILTIN_IDS.items()}

@@ -20,6 +20,8 @@ from b24cfg.resources.base import Call, Join, Out
 KIND = "stage"
 DEPENDS_ON = ("pipeline",)
 IMMUTABLE = frozenset({"semantics"})
+IDS = ("ID",)
+"""Portal ids a live stage carries; the first identifies it."""
 SEMANTICS = {"S": "success", "F": "failure"}
 SEMANTICS_CODE = {"success": "S", "failure": "F"}
 

@@ -13,14 +13,10 @@ from typing import Any
 from b24cfg.executor import Status
 from b24cfg.planner.changes import Action
 from b24cfg.planner.plan import ManualStep
+from b24cfg.resources import ADAPTERS
 
 # Portal ids each kind gets when it is created; a create shows them as "(known after apply)".
-PORTAL_IDS: dict[str, tuple[str, ...]] = {
-    "smart_process": ("id", "entityTypeId"),
-    "pipeline": ("id",),
-    "stage": ("id",),
-    "field": ("id",),
-}
+PORTAL_IDS: dict[str, tuple[str, ...]] = {kind: adapter.IDS for kind, adapter in ADAPTERS.items()}
 
 UNMANAGED_HINT = "exists on the portal but not in the manifests; add it, or set prune to delete it"
 RERUN_HINT = "Run `b24cfg plan` to see what remains; a re-run converges."
