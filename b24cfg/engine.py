@@ -14,29 +14,34 @@ from b24cfg import refresh
 from b24cfg.errors import PlanError
 from b24cfg.executor import ApplyReport, Executor, Hook
 from b24cfg.manifest.compile import compile_manifests
-from b24cfg.manifest.validate import SmartProcessManifest
-from b24cfg.model import Address, Resource, State
+from b24cfg.manifest.validate import Manifest
+from b24cfg.model import Address, Resource, Scope, State
 from b24cfg.planner.changes import Action, AttrChange, Change
 from b24cfg.planner.diff import Diff, compare, diff
-from b24cfg.planner.plan import Plan, PortalIdentity, ordered
+from b24cfg.planner.plan import ManualStep, Plan, PortalIdentity, ordered
 from b24cfg.portal import Client
 from b24cfg.resources import ADAPTERS
+from b24cfg.resources.smart_process import BUILTIN_IDS
 
 
 
 def make_plan(
-    client: Client, manifests: Sequence[SmartProcessManifest], portal: PortalIdentity,
+    client: Client, manifests: Sequence[Manifest], portal: PortalIdentity,
     targets: Iterable[Address] = (),
 ) -> Plan:
     """Read the portal and plan what makes it match the manifests."""
     warnings: list[str] = []
     desired, manual = compile_manifests(manifests, warnings)
-    codes = sorted(r.address.key[0] for r in desired.of_kind("smart_process"))
-    titles = sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))
-    languages = sorted({
-        language for r in desired.of_kind("field") if isinstance(r.attrs["label"], dict) for language in r.attrs["label"]
-    })
-    live = refresh.read(client, codes, titles, languages)
+    return plan_state(client, desired, portal, targets, manual=manual, warnings=warnings)
+
+
+def plan_state(
+    client: Client, desired: State, portal: PortalIdentity, targets: Iterable[Address] = (), *,
+    manual: Sequence[ManualStep] = (), warnings: Sequence[str] = (),
+) -> Plan:
+    """Read the portal and plan what makes it match ``desired``."""
+    scope = Scope.of(desired)
+    live = refresh.read(client, scope)
     found = diff(desired, live)
     if found.problems:
         raise PlanError("the portal cannot be brought to match the manifests as they are:\n"
@@ -46,10 +51,11 @@ def make_plan(
     changes = _counted(client, changes, found, live)
     adopted = sorted(str(r.attrs["title"]) for r in live.of_kind("smart_process") if r.address.key[0].startswith("#"))
     return Plan(
-        portal, live.fingerprint(), tuple(codes), ordered(changes), _known(changes, found),
+        portal, live.fingerprint(), scope.codes, ordered(changes), _known(changes, found),
         tuple(sorted(set(found.unmanaged))), tuple(manual), warnings=tuple(warnings),
         targets=tuple(str(t) for t in targets),
-        adopt=tuple(t for t in titles if t in adopted), languages=tuple(languages),
+        adopt=tuple(t for t in scope.titles if t in adopted), languages=scope.languages,
+        entities=scope.entities, directories=scope.directories, workplaces=scope.workplaces,
     )
 
 
@@ -73,11 +79,16 @@ def _count_query(change: Change, owners: Mapping[Address, Resource]) -> tuple[in
     before = change.before
     if before is None or before.origin == "predicted":
         return None
+    kind = change.address.kind
+    if kind == "workplace" or (kind == "status" and not change.address.builtin):
+        return None  # holds no items (a directory entry's items only lose the reference: uncounted)
     owner = owners.get(Address("smart_process", change.address.key[:1]))
-    etid = owner.ids.get("entityTypeId") if owner is not None else before.ids.get("entityTypeId")
+    etid = BUILTIN_IDS.get(change.address.key[0]) if change.address.builtin else \
+        owner.ids.get("entityTypeId") if owner is not None else before.ids.get("entityTypeId")
     if etid is None:
         return None
-    kind = change.address.kind
+    if kind == "status":
+        return int(etid), {"stageId": before.ids["STATUS_ID"]}
     if kind == "pipeline":
         return int(etid), {"categoryId": before.ids["id"]}
     if kind == "stage":
@@ -121,7 +132,7 @@ def check_saved(client: Client, plan: Plan, portal: PortalIdentity) -> None:
             f"this plan was made for {name(plan.portal)} but the portal configured now is {name(portal)}; "
             "make a new plan against this portal"
         )
-    live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+    live = refresh.read(client, plan.read_scope())
     if live.fingerprint() != plan.fingerprint:
         raise PlanError(
             "the portal changed since this plan was made (the objects it read are not the same any more); "
@@ -149,7 +160,7 @@ def apply(client: Client, plan: Plan, hook: Hook | None = None) -> ApplyReport:
     report = executor.run()
     applied = [c for c, o in zip(plan.changes, report.outcomes) if o.status == "applied" and c.after is not None]
     if applied:
-        live = refresh.read(client, plan.scope, plan.adopt, plan.languages)
+        live = refresh.read(client, plan.read_scope())
         report.drift = _drift(applied, executor.known, live)
     report.requests = client.stats.requests - start
     return report
@@ -159,6 +170,8 @@ def _drift(changes: Sequence[Change], known: Mapping[tuple[Address, str], Any], 
     by_id: dict[tuple[str, Any], Resource] = {}
     for resource in live:
         kind = resource.address.kind
+        if kind not in ADAPTERS:
+            continue  # a container (entity, directory): nothing is written to it
         key = ADAPTERS[kind].IDS[0]
         if key in resource.ids:
             by_id[(kind, str(resource.ids[key]))] = resource

@@ -1,7 +1,10 @@
 """Read what the manifests manage from the portal, in as few requests as the API allows.
 
-Round 1 is one batch: the first two pages of ``crm.type.list`` and every ``crm.status.list`` row
-(that list is not paginated, so all stages of every pipeline come in one command). Then any further
+Round 1 is one batch: the first two pages of ``crm.type.list``, every ``crm.status.list`` row
+(that list is not paginated, so all stages of every pipeline, lead and quote statuses and plain
+directories come in one command), and for each built-in entity read its ``crm.category.list`` and
+one ``crm.{entity}.userfield.list`` per label language (neither is paginated, and enumeration items
+come with the list), and the first page of workplaces. Then any further
 type pages, and for each managed smart process ``crm.type.get`` (the list omits relations),
 ``crm.category.list`` and ``userfieldconfig.list`` on ``CRM_{id}`` once per label language (a list
 carries the labels of the one language it selects); last, ``userfieldconfig.get`` for each
@@ -16,29 +19,47 @@ changed on the portal in another language alone goes unseen (README, "What the R
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from b24cfg.model import Address, Resource, State
+from b24cfg.manifest.schema import ITEM_CODE
+from b24cfg.model import STATUS_ENTITIES, Address, Resource, Scope, State
 from b24cfg.portal import Batch, Client
 from b24cfg.portal.client import PAGE
 from b24cfg.portal.errors import IncompleteListing, PortalError
-from b24cfg.resources import field, pipeline, smart_process, stage
+from b24cfg.resources import entity_field, field, pipeline, smart_process, stage, status, workplace
 
 
 LABEL_LANGUAGE = "en"
 """The language a plain-text label is compared in (the portal writes it to every language)."""
 
 
-def read(client: Client, codes: Iterable[str], titles: Iterable[str] = (), languages: Iterable[str] = ()) -> State:
-    """The live State of the smart processes with these codes (and of code-less ones with these
-    titles, which the planner may adopt), field labels in English and ``languages``."""
-    codes, titles = set(codes), set(titles)
+ENTITY_TYPE_IDS = {name: smart_process.BUILTIN_IDS[name] for name in ("lead", "deal", "contact", "company", "quote")}
+PIPELINE_ENTITIES = ("deal", "contact", "company")
+
+
+def read(client: Client, scope: Scope, *, every_smart_process: bool = False) -> State:
+    """The live State of what ``scope`` names (``every_smart_process``: all of them, for export)."""
+    codes, titles = set(scope.codes), set(scope.titles)
     first = Batch(halt=False)
     types_key = first.add("crm.type.list", {"order": {"id": "ASC"}, "start": 0}).key
     # A second page costs nothing inside the batch and saves a round trip on portals with 51-100 types.
     second_key = first.add("crm.type.list", {"order": {"id": "ASC"}, "start": PAGE}).key
     statuses_key = first.add("crm.status.list", {"order": {"SORT": "ASC"}}).key
+    languages = sorted({LABEL_LANGUAGE, *scope.languages})
+    # Built-in entities: pipelines and fields need no ids from anywhere, so they ride in this batch.
+    entity_keys = {
+        entity: (
+            first.add("crm.category.list", {"entityTypeId": ENTITY_TYPE_IDS[entity]}).key
+            if entity in PIPELINE_ENTITIES else None,
+            [first.add(f"crm.{entity}.userfield.list", {"order": {"ID": "ASC"}, "filter": {"LANG": language}}).key
+             for language in languages],
+        )
+        for entity in scope.entities
+    }
+    workplaces_key = first.add("crm.automatedsolution.list", {"order": {"id": "ASC"}, "start": 0}).key \
+        if scope.workplaces else None
     answer = client.batch(first)
     _raise_errors(answer.errors)
     types = list(answer[types_key]["types"])
@@ -46,17 +67,80 @@ def read(client: Client, codes: Iterable[str], titles: Iterable[str] = (), langu
     if total > PAGE:
         types.extend(answer[second_key]["types"])
     pages = [("crm.type.list", {"order": {"id": "ASC"}, "start": start}) for start in range(2 * PAGE, total, PAGE)]
-    for page in _run(client, pages):
-        types.extend(page["types"])
+    workplaces: list[Any] = []
+    if workplaces_key is not None:
+        workplaces = list(answer[workplaces_key]["automatedSolutions"])
+        solutions_total = answer.totals.get(workplaces_key, len(workplaces))
+        pages += [("crm.automatedsolution.list", {"order": {"id": "ASC"}, "start": start})
+                  for start in range(PAGE, solutions_total, PAGE)]
+    for (method, _), page in zip(pages, _run(client, pages)):
+        (types if method == "crm.type.list" else workplaces).extend(
+            page["types"] if method == "crm.type.list" else page["automatedSolutions"])
     if len(types) != total:
         raise IncompleteListing(f"got {len(types)} of {total} smart processes", method="crm.type.list")
     statuses = list(answer[statuses_key])
     names = {int(t["entityTypeId"]): str(t["code"]) for t in types if t.get("code")}
-    managed = [t for t in types if t.get("code") in codes or (not t.get("code") and t.get("title") in titles)]
-    state = _build(client, managed, statuses, names, sorted({LABEL_LANGUAGE, *languages}))
+    managed = types if every_smart_process else \
+        [t for t in types if t.get("code") in codes or (not t.get("code") and t.get("title") in titles)]
+    state = _build(client, managed, statuses, names, languages)
     state.taken = {int(t["entityTypeId"]): str(t.get("code") or f"#{t['id']} {t.get('title')!r}")
                    for t in types if t not in managed}
+    state.type_ids = {str(t["code"]): int(t["id"]) for t in types if t.get("code")}
+    rows_by_directory = _by_directory(statuses)
+    for entity, (categories_key, field_keys) in entity_keys.items():
+        fields = _merge_languages([list(answer[key]) for key in field_keys], languages)
+        categories = list(answer[categories_key]["categories"]) if categories_key is not None else []
+        _entity(state, entity, categories, rows_by_directory, fields, names)
+    for directory in scope.directories:
+        address = Address("directory", (directory,))
+        state.add(Resource(address, {}, origin="portal"))
+        for row in rows_by_directory.get(directory, []):
+            _add_status(state, row, address)
+    codes_by_id = {int(t["id"]): str(t.get("code") or f"#{t['id']}") for t in types}
+    for raw in workplaces:
+        state.add(workplace.read(raw, codes_by_id))
     return state
+
+
+def _by_directory(statuses: list[Any]) -> dict[str, list[Any]]:
+    rows: dict[str, list[Any]] = {}
+    for row in statuses:
+        rows.setdefault(str(row.get("ENTITY_ID")), []).append(row)
+    return rows
+
+
+def _add_status(state: State, row: Mapping[str, Any], parent: Address) -> None:
+    found = status.read(row, parent)
+    if re.fullmatch(ITEM_CODE, found.address.key[-1]):
+        state.add(found)
+    else:
+        state.skipped.setdefault(parent, []).append(
+            f"{found.address.key[-1]!r} ({found.attrs['name']}): a code b24cfg cannot address (A-Z, a-z, 0-9, _ and "
+            "- only)")
+
+
+def _entity(
+    state: State, entity: str, categories: list[Any], rows_by_directory: Mapping[str, list[Any]],
+    fields: list[dict[str, Any]], names: Mapping[int, str],
+) -> None:
+    """A built-in entity with its pipelines (and deal stages), lead/quote statuses and fields."""
+    address = Address("entity", (entity,))
+    state.add(Resource(address, {}, origin="portal"))
+    for category in categories:
+        live_pipeline = pipeline.read(category, address)
+        state.add(live_pipeline)
+        for row in rows_by_directory.get(str(live_pipeline.ids["stages"]), []) if entity == "deal" else []:
+            state.add(stage.read(row, live_pipeline.address))
+    if entity in STATUS_ENTITIES:
+        for row in rows_by_directory.get(STATUS_ENTITIES[entity], []):
+            _add_status(state, row, address)
+    for raw in fields:
+        found = entity_field.read(raw, address, names)
+        if found is None:
+            state.skipped.setdefault(address, []).append(
+                f"field {raw.get('FIELD_NAME')}: a name outside the UF_CRM_ scheme")
+        elif found.address not in state:
+            state.add(found)
 
 
 def _field_list(raw: Mapping[str, Any], language: str, start: int = 0) -> tuple[str, dict[str, Any]]:
@@ -99,9 +183,7 @@ def _build(
     full = {i: [{**row, "enum": items.get((i, str(row["id"])), [])} for row in merged[i]] for i in merged}
 
     state = State()
-    rows_by_directory: dict[str, list[Any]] = {}
-    for row in statuses:
-        rows_by_directory.setdefault(str(row.get("ENTITY_ID")), []).append(row)
+    rows_by_directory = _by_directory(statuses)
     for i, raw in enumerate(managed):
         sp = smart_process.read(results[i * per]["type"], names)
         state.add(sp)
@@ -112,20 +194,28 @@ def _build(
                 state.add(stage.read(row, live_pipeline.address))
         for raw_field in full[i]:
             found = field.read(raw_field, sp.address, int(raw["id"]), names)
-            if found is not None and found.address not in state:
+            if found is None:
+                state.skipped.setdefault(sp.address, []).append(
+                    f"field {raw_field.get('fieldName')}: a name outside the UF_CRM_{raw['id']}_ scheme")
+            elif found.address not in state:
                 state.add(found)
     return state
 
 
-def _merge_languages(lists: list[list[Any]]) -> list[dict[str, Any]]:
-    """One row per field, its ``editFormLabel`` holding every language read."""
+def _merge_languages(lists: list[list[Any]], languages: list[str] | None = None) -> list[dict[str, Any]]:
+    """One row per field, its label holding every language read. ``userfieldconfig.list`` gives a
+    one-language map per call; ``crm.*.userfield.list`` gives the text of the ``LANG`` it was
+    filtered by: pass the ``languages`` its lists were read in, in order."""
     rows: dict[str, dict[str, Any]] = {}
-    for fields in lists:
+    key, id_key = ("EDIT_FORM_LABEL", "ID") if languages else ("editFormLabel", "id")
+    for position, fields in enumerate(lists):
         for raw in fields:
-            row = rows.setdefault(str(raw["id"]), {**raw, "editFormLabel": {}})
-            label = raw.get("editFormLabel")
+            row = rows.setdefault(str(raw[id_key]), {**raw, key: {}})
+            label = raw.get(key)
             if isinstance(label, Mapping):
-                row["editFormLabel"].update({k: v for k, v in label.items() if v is not None})
+                row[key].update({k: v for k, v in label.items() if v is not None})
+            elif languages and label not in (None, ""):
+                row[key][languages[position]] = label
     return list(rows.values())
 
 

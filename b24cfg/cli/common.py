@@ -12,7 +12,7 @@ import typer
 
 from b24cfg.errors import ConfigError
 from b24cfg.manifest import load_manifests_or_raise
-from b24cfg.manifest.validate import SmartProcessManifest
+from b24cfg.manifest.validate import Manifest
 from b24cfg.planner.plan import PortalIdentity
 from b24cfg.portal import Client
 from b24cfg.settings import Project, Target, load_project, open_client, resolve
@@ -30,7 +30,7 @@ class Context:
     project: Project | None
     target: Target
 
-    def manifests(self, paths: Sequence[Path] | None) -> list[SmartProcessManifest]:
+    def manifests(self, paths: Sequence[Path] | None) -> list[Manifest]:
         """Load and check the manifests (every problem at once); no request is made."""
         chosen = list(paths or self.target.manifests)
         if not chosen:

@@ -7,6 +7,11 @@ from pathlib import Path
 import typer
 
 from b24cfg.cli.common import EnvOption, PathsArgument, ProjectOption, context
+from b24cfg.manifest.compile import compile_manifests
+
+_NOUNS = (("smart_process", "smart process(es)"), ("pipeline", "pipeline(s)"), ("stage", "stage(s)"),
+          ("field", "field(s)"), ("entity", "CRM entity(-ies)"), ("status", "status(es)"),
+          ("directory", "directory(-ies)"), ("workplace", "workplace(s)"))
 
 
 def validate(
@@ -14,9 +19,8 @@ def validate(
 ) -> None:
     """Check manifests: syntax, schema and the portal's rules, every problem at once. No request is made."""
     ctx = context(project, env, None)
-    manifests = ctx.manifests(paths)
-    pipelines = sum(len(m.spec.pipelines or []) for m in manifests)
-    stages = sum(len(p.stages or []) for m in manifests for p in m.spec.pipelines or [])
-    fields = sum(len(m.spec.fields or []) for m in manifests)
-    typer.echo(f"Valid: {len(manifests)} smart process(es), {pipelines} pipeline(s), {stages} stage(s), "
-               f"{fields} field(s).")
+    state, _ = compile_manifests(ctx.manifests(paths))
+    # Smart processes, pipelines, stages and fields are always counted; other kinds when present.
+    shown = [f"{len(state.of_kind(kind))} {noun}" for position, (kind, noun) in enumerate(_NOUNS)
+             if position < 4 or state.of_kind(kind)]
+    typer.echo(f"Valid: {', '.join(shown)}.")

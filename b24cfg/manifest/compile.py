@@ -14,8 +14,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from b24cfg.manifest.schema import CustomField, Features, Pipeline, Relation, SmartProcess, Stage
-from b24cfg.manifest.validate import SmartProcessManifest
+from b24cfg.manifest.schema import (
+    CrmEntity, CustomField, Directory, Features, Pipeline, Relation, SmartProcess, Stage, Workplace,
+)
+from b24cfg.manifest.validate import Manifest
 from b24cfg.model import Address, Resource, State
 from b24cfg.planner.plan import ManualStep
 
@@ -215,23 +217,71 @@ def _explicit_links(specs: Iterable[SmartProcess]) -> dict[Link, bool]:
 
 
 def compile_manifests(
-    manifests: Iterable[SmartProcessManifest], warnings: list[str] | None = None,
+    manifests: Iterable[Manifest], warnings: list[str] | None = None,
 ) -> tuple[State, list[ManualStep]]:
     """The desired State of every manifest, and the documented manual automation steps; what the
     portal would store differently from what is written is appended to ``warnings``."""
     state = State()
     manual: list[ManualStep] = []
-    manifests = sorted(manifests, key=lambda m: m.spec.code)
-    shown = _explicit_links(m.spec for m in manifests)
-    for manifest in manifests:
-        _smart_process(state, manifest.spec, shown)
-        manual.extend(_manual_steps(manifest.spec))
+    specs = sorted((m.spec for m in manifests), key=lambda spec: (type(spec).__name__, _identity(spec)))
+    smart_processes = [spec for spec in specs if isinstance(spec, SmartProcess)]
+    shown = _explicit_links(smart_processes)
+    for spec in specs:
+        if isinstance(spec, SmartProcess):
+            owner = Address("smart_process", (spec.code,))
+            _smart_process(state, spec, shown)
+            manual.extend(_manual_steps(spec))
+        elif isinstance(spec, CrmEntity):
+            owner = Address("entity", (spec.entity,))
+            _entity(state, spec)
+        elif isinstance(spec, Directory):
+            _directory(state, spec)
+            continue
+        else:
+            _workplace(state, spec)
+            continue
         if warnings is not None:
-            for custom_field in manifest.spec.fields or []:
-                address = Address("field", (manifest.spec.code, custom_field.code))
+            for custom_field in spec.fields or []:
+                address = owner.child("field", custom_field.code)
                 warnings.extend(f"{address}: {note}"
                                 for note in stored_settings(custom_field.type, custom_field.settings)[1])
     return state, manual
+
+
+def _identity(spec: SmartProcess | CrmEntity | Directory | Workplace) -> str:
+    return spec.entity if isinstance(spec, CrmEntity) else spec.directory if isinstance(spec, Directory) \
+        else spec.code
+
+
+def _entity(state: State, spec: CrmEntity) -> None:
+    """A built-in entity: a container that always exists, with the lists the manifest writes."""
+    address = Address("entity", (spec.entity,))
+    state.add(Resource(address, {}))
+    if spec.pipelines is not None:
+        state.scopes[("pipeline", address)] = spec.prune.pipelines
+        for pipeline in spec.pipelines:
+            _pipeline(state, address, pipeline)
+    if spec.statuses is not None:
+        state.scopes[("status", address)] = spec.prune.statuses
+        for status in spec.statuses:
+            state.add(Resource(address.child("status", status.code), stage_attrs(status)))
+    if spec.fields is not None:
+        state.scopes[("field", address)] = spec.prune.fields
+        for custom_field in spec.fields:
+            state.add(Resource(address.child("field", custom_field.code), field_attrs(custom_field)))
+
+
+def _directory(state: State, spec: Directory) -> None:
+    address = Address("directory", (spec.directory,))
+    state.add(Resource(address, {}))
+    state.scopes[("status", address)] = spec.prune
+    for item in spec.items:
+        state.add(Resource(address.child("status", item.code), {"name": item.name, "sort": item.sort}))
+
+
+def _workplace(state: State, spec: Workplace) -> None:
+    state.add(Resource(Address("workplace", (spec.code,)),
+                       {"title": spec.title, "smartProcesses": sorted(set(spec.smart_processes))}))
 
 
 def _features(features: Features) -> dict[str, Any]:

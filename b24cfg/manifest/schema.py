@@ -1,4 +1,8 @@
-"""The manifest schema: pydantic models for ``kind: SmartProcess``, written for CRM admins.
+"""The manifest schema: pydantic models for every ``kind:``, written for CRM admins.
+
+Kinds: ``SmartProcess``; ``CrmEntity`` (deal, contact and company pipelines, lead and quote
+statuses, custom fields of the five built-in entities); ``Directory`` (a plain crm.status list such
+as SOURCE); ``Workplace`` (a digital workplace grouping smart processes by code).
 
 A manifest reads like the smart process's settings page; every key is camelCase in YAML (snake_case
 in Python, through ``alias_generator=to_camel``), every model is frozen and refuses unknown keys.
@@ -24,7 +28,8 @@ Identity and names
     ``DT`` + 5 digits + ``_`` + 7 digits + ``:`` = 16 characters: category ids come from one
     portal-wide counter and differ between portals, so the bound leaves them room to grow.
   * Field ``code``: the part after ``UF_CRM_{typeId}_``; upper-case words of ``A-Z0-9`` joined by
-    single underscores, starting with a letter, at most 37 characters. FIELD_NAME holds 50
+    single underscores (digits first too: fields made in the portal's UI are named
+    ``UF_CRM_7_1712345678``), at most 37 characters. FIELD_NAME holds 50
     (reference crm §6.4, §9) and the prefix is at most ``UF_CRM_`` + 5 digits + ``_`` = 13. Single
     underscores keep the ``UF_CRM_7_FOO_BAR`` <-> ``ufCrm7_FooBar`` conversion of ``crm.item``
     reversible.
@@ -88,8 +93,13 @@ from pydantic_core import PydanticCustomError
 SMART_PROCESS_CODE = r"^[a-z][a-z0-9_]{0,49}$"
 PIPELINE_KEY = SMART_PROCESS_CODE
 STAGE_CODE = r"^[A-Z0-9_]{1,34}$"
-FIELD_CODE = r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"
+FIELD_CODE = r"^[A-Z0-9]+(_[A-Z0-9]+)*$"
 FIELD_CODE_MAX = 37
+ENTITY_FIELD_CODE = r"^[A-Z0-9_]{1,43}$"
+ITEM_CODE = r"^[A-Za-z0-9_-]{1,50}$"
+PLAIN_DIRECTORIES = ("SOURCE", "CONTACT_TYPE", "COMPANY_TYPE", "EMPLOYEES", "INDUSTRY", "DEAL_TYPE", "HONORIFIC",
+                     "CALL_LIST")
+"""The crm.status directories that are plain lists (reference crm §5.3)."""
 LANGUAGE_ID = r"^[a-z]{2}$"
 SETTINGS_KEY = r"^[A-Z][A-Z0-9_]*$"
 DIRECTORY_ID = r"^[A-Z][A-Z0-9_]{0,49}$"
@@ -107,6 +117,21 @@ FieldType = Literal[
     "url", "address", "money", "crm_status", "iblock_element", "iblock_section",
 ]
 Semantics = Literal["process", "success", "failure"]
+Entity = Literal["lead", "deal", "contact", "company", "quote"]
+ENTITY_FIELD_TARGETS = ("lead", "contact", "company", "deal")
+"""What a crm field of a built-in entity can link to: crm.*.userfield keeps only these four."""
+_IBLOCK_SETTINGS = frozenset({"IBLOCK_TYPE_ID", "IBLOCK_ID", "DEFAULT_VALUE", "DISPLAY", "LIST_HEIGHT", "ACTIVE_FILTER"})
+ENTITY_FIELD_SETTINGS: dict[str, frozenset[str]] = {
+    "string": frozenset({"DEFAULT_VALUE", "ROWS"}), "integer": frozenset({"DEFAULT_VALUE"}),
+    "double": frozenset({"DEFAULT_VALUE", "PRECISION"}), "boolean": frozenset({"DEFAULT_VALUE", "DISPLAY"}),
+    "date": frozenset({"DEFAULT_VALUE"}), "datetime": frozenset({"DEFAULT_VALUE"}),
+    "enumeration": frozenset({"DISPLAY", "LIST_HEIGHT"}), "iblock_element": _IBLOCK_SETTINGS,
+    "iblock_section": _IBLOCK_SETTINGS,
+}
+"""Per type, the settings crm.{entity}.userfield.add/update write (UserFieldProxy, reference crm
+§7.2, §7.4); every other key is dropped without a word, so validate.py refuses it."""
+PlainDirectory = Literal["SOURCE", "CONTACT_TYPE", "COMPANY_TYPE", "EMPLOYEES", "INDUSTRY", "DEAL_TYPE", "HONORIFIC",
+                         "CALL_LIST"]
 
 
 def problem(message: str) -> PydanticCustomError:
@@ -176,7 +201,31 @@ def _field_code(value: str) -> str:
         example = f", such as '{hint}'" if re.fullmatch(FIELD_CODE, hint) else ""
         raise problem(
             f"'{value}' is not a valid field code; use upper-case letters and digits in words joined by "
-            f"single underscores, starting with a letter{example}"
+            f"single underscores{example}"
+        )
+    return value
+
+
+def _entity_field_code(value: str) -> str:
+    if not re.fullmatch(ENTITY_FIELD_CODE, value):
+        hint = suggest_code(value, upper=True)[:43]
+        raise problem(
+            f"'{value}' is not a valid field code; use 1-43 characters of A-Z, 0-9 and _ (the portal adds "
+            f"'UF_CRM_' in front and keeps 50 in all), such as '{hint or 'BUDGET'}'"
+        )
+    if value.startswith("UF_"):
+        raise problem(
+            f"write the field code without the prefix: '{value.removeprefix('UF_CRM_').removeprefix('UF_')}' "
+            f"(the portal adds 'UF_CRM_' itself and would turn '{value}' into another name)"
+        )
+    return value
+
+
+def _item_code(value: str) -> str:
+    if not re.fullmatch(ITEM_CODE, value):
+        raise problem(
+            f"'{value}' is not a directory item code b24cfg can address; use 1-50 characters of A-Z, a-z, 0-9, _ "
+            f"and -, such as '{suggest_code(value, upper=True) or 'WEB'}'"
         )
     return value
 
@@ -270,6 +319,10 @@ FieldCode = Annotated[
     str, AfterValidator(_field_code),
     WithJsonSchema({"type": "string", "pattern": FIELD_CODE, "maxLength": FIELD_CODE_MAX}),
 ]
+EntityFieldCode = Annotated[
+    str, AfterValidator(_entity_field_code), WithJsonSchema({"type": "string", "pattern": ENTITY_FIELD_CODE}),
+]
+ItemCode = Annotated[str, AfterValidator(_item_code), WithJsonSchema({"type": "string", "pattern": ITEM_CODE})]
 EntityTypeId = Annotated[
     int, AfterValidator(_entity_type_id),
     WithJsonSchema({"type": "integer", "anyOf": [
@@ -558,18 +611,129 @@ class SmartProcess(ManifestModel):
     @field_validator("pipelines")
     @classmethod
     def _fill_pipeline_defaults(cls, pipelines: list[Pipeline] | None) -> list[Pipeline] | None:
-        if pipelines is None:
+        return fill_pipeline_defaults(pipelines)
+
+
+def fill_pipeline_defaults(pipelines: list[Pipeline] | None) -> list[Pipeline] | None:
+    """Sorts filled in; a single pipeline is the default unless it says otherwise."""
+    if pipelines is None:
+        return None
+    sorts = effective_sorts([pipeline.sort for pipeline in pipelines])
+    single = len(pipelines) == 1
+    return [
+        pipeline.model_copy(update={
+            "sort": sort,
+            "default": pipeline.default if pipeline.default is not None else single,
+        })
+        for pipeline, sort in zip(pipelines, sorts)
+    ]
+
+
+class EntityField(CustomField):
+    """A user field of a built-in CRM entity, UF_CRM_{code} on the portal (crm.{entity}.userfield.*)."""
+
+    code: EntityFieldCode = _field(
+        "Code", "The part of the field name after 'UF_CRM_', e.g. BUDGET (the portal adds the prefix). Immutable: "
+        "changing it replaces the field and loses its data. A-Z, 0-9 and _, at most 43 characters.",
+    )
+
+
+class EntityPrune(ManifestModel):
+    """What to delete on the portal when a CrmEntity manifest does not list it."""
+
+    noun: ClassVar[str] = "prune"
+
+    pipelines: bool = _field("Pipelines", "Delete pipelines the manifest does not list (needs pipelines).", False)
+    statuses: bool = _field("Statuses", "Delete lead or quote statuses the manifest does not list (needs statuses).",
+                            False)
+    fields: bool = _field("Fields", "Delete fields the manifest does not list, with their data (needs fields).",
+                          False)
+
+
+class CrmEntity(ManifestModel):
+    """A built-in CRM entity: deal, contact and company pipelines, lead and quote statuses, custom fields."""
+
+    noun: ClassVar[str] = "CRM entity"
+
+    kind: Literal["CrmEntity"] = _field("Kind", "Always CrmEntity.")
+    entity: Entity = _field("Entity", "lead, deal, contact, company or quote. One manifest per entity.")
+    pipelines: list[Pipeline] | None = _field(
+        "Pipelines", "deal, contact and company: pipelines (crm.category), matched by name; deal pipelines list "
+        "their stages. The default pipeline is the portal's own (id 0) and stays the default. Left out: leave the "
+        "portal's pipelines as they are.", None,
+    )
+    statuses: list[Stage] | None = _field(
+        "Statuses", "lead and quote: the stages of the one status list (crm.status STATUS / QUOTE_STATUS), in "
+        "display order. Left out: leave them as they are.", None,
+    )
+    fields: list[EntityField] | None = _field(
+        "Fields", "Custom fields (crm.{entity}.userfield). Left out: leave the portal's fields as they are.", None,
+    )
+    prune: EntityPrune = _field("Pruning", "Delete pipelines, statuses or fields that are not listed.", EntityPrune())
+
+    @field_validator("pipelines")
+    @classmethod
+    def _fill_pipeline_defaults(cls, pipelines: list[Pipeline] | None) -> list[Pipeline] | None:
+        return fill_pipeline_defaults(pipelines)
+
+    @field_validator("statuses")
+    @classmethod
+    def _fill_status_sorts(cls, statuses: list[Stage] | None) -> list[Stage] | None:
+        if statuses is None:
             return None
-        sorts = effective_sorts([pipeline.sort for pipeline in pipelines])
-        single = len(pipelines) == 1
-        return [
-            pipeline.model_copy(update={
-                "sort": sort,
-                "default": pipeline.default if pipeline.default is not None else single,
-            })
-            for pipeline, sort in zip(pipelines, sorts)
-        ]
+        sorts = effective_sorts([status.sort for status in statuses])
+        return [status.model_copy(update={"sort": sort}) for status, sort in zip(statuses, sorts)]
 
 
-KINDS: dict[str, type[ManifestModel]] = {"SmartProcess": SmartProcess}
+class DirectoryItem(ManifestModel):
+    """One entry of a crm.status directory, matched on the portal by its code (STATUS_ID)."""
+
+    noun: ClassVar[str] = "item"
+
+    code: ItemCode = _field("Code", "STATUS_ID, e.g. WEB. Immutable on the portal: changing it replaces the item.")
+    name: Text100 = _field("Name", "What users see, at most 100 characters.")
+    sort: Sort | None = _field("Sort", "Position. Left out: the previous item's sort + 10 (the first gets 10).", None)
+
+
+class Directory(ManifestModel):
+    """A plain crm.status directory: sources, deal types, contact and company types, industries, ..."""
+
+    noun: ClassVar[str] = "directory"
+
+    kind: Literal["Directory"] = _field("Kind", "Always Directory.")
+    directory: PlainDirectory = _field(
+        "Directory", "The crm.status ENTITY_ID: " + ", ".join(PLAIN_DIRECTORIES) + ". Lead and quote statuses "
+        "belong in a CrmEntity manifest, stages in their pipelines.",
+    )
+    items: list[DirectoryItem] = _field("Items", "The entries, in display order.")
+    prune: bool = _field("Prune", "Delete entries the manifest does not list (system entries are deleted too).",
+                         False)
+
+    @field_validator("items")
+    @classmethod
+    def _fill_item_sorts(cls, items: list[DirectoryItem]) -> list[DirectoryItem]:
+        sorts = effective_sorts([item.sort for item in items])
+        return [item.model_copy(update={"sort": sort}) for item, sort in zip(items, sorts)]
+
+
+class Workplace(ManifestModel):
+    """A digital workplace (crm.automatedsolution): a named group of smart processes."""
+
+    noun: ClassVar[str] = "workplace"
+
+    kind: Literal["Workplace"] = _field("Kind", "Always Workplace.")
+    code: PipelineKey = _field(
+        "Code", "Names the workplace inside the manifests; the portal has no code for it and b24cfg finds it by "
+        "title. a-z, 0-9 and _, starting with a letter.",
+    )
+    title: Text255 = _field("Title", "The workplace's name; b24cfg finds it on the portal by this title.")
+    smart_processes: list[SmartProcessCode] = _field(
+        "Smart processes", "Codes of the smart processes it groups (the whole set: others are moved out). A smart "
+        "process sits in at most one workplace.",
+    )
+
+
+KINDS: dict[str, type[ManifestModel]] = {
+    "SmartProcess": SmartProcess, "CrmEntity": CrmEntity, "Directory": Directory, "Workplace": Workplace,
+}
 """Every manifest kind by its ``kind:`` value."""

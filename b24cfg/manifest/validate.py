@@ -62,8 +62,9 @@ from b24cfg.errors import ManifestError
 from b24cfg.manifest.loader import DataPath, Document, load_documents
 from b24cfg.manifest.problems import Location, Problem
 from b24cfg.manifest.schema import (
-    BUILTIN_TYPES, FIELD_TARGET_TYPES, KINDS, AutomationStep, CustomField, Features, ManifestModel, Pipeline,
-    Prune, Relation, Relations, SmartProcess, effective_sorts,
+    BUILTIN_TYPES, ENTITY_FIELD_SETTINGS, ENTITY_FIELD_TARGETS, FIELD_TARGET_TYPES, KINDS, AutomationStep, CrmEntity,
+    CustomField, Directory, EntityField, EntityPrune, Features, ManifestModel, Pipeline, Prune, Relation, Relations,
+    SmartProcess, Stage, Workplace, effective_sorts,
 )
 
 _Model = TypeVar("_Model", bound=ManifestModel)
@@ -75,11 +76,15 @@ _DERIVED_SETTINGS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class SmartProcessManifest:
-    """A smart process that passed the schema, with the document it was read from."""
+Spec = SmartProcess | CrmEntity | Directory | Workplace
+"""A manifest of any kind, as the schema read it."""
 
-    spec: SmartProcess
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest that passed the schema, with the document it was read from."""
+
+    spec: Spec
     document: Document
 
     def where(self, *path: str | int) -> Location:
@@ -87,25 +92,29 @@ class SmartProcessManifest:
         return self.document.location(path)
 
 
+SmartProcessManifest = Manifest
+"""The name of ``Manifest`` from when smart processes were the only kind."""
+
+
 def load_manifests(
     paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, str] | None = None,
-) -> tuple[list[SmartProcessManifest], list[Problem]]:
+) -> tuple[list[Manifest], list[Problem]]:
     """Read and check every manifest under ``paths``.
 
-    Returns the smart processes whose documents passed the schema, and every problem found, sorted
+    Returns the manifests whose documents passed the schema, and every problem found, sorted
     by location. Nothing may be planned from the manifests unless the problem list is empty.
     """
     documents, problems = load_documents(paths, variables)
     checker = _Checker(problems)
     parts = [found for document in documents if (found := checker.read(document)) is not None]
     checker.check(parts)
-    manifests = [SmartProcessManifest(part.spec, part.document) for part in parts if part.spec is not None]
+    manifests = [Manifest(part.spec, part.document) for part in parts if part.spec is not None]
     return manifests, sorted(set(problems))
 
 
 def load_manifests_or_raise(
     paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, str] | None = None,
-) -> list[SmartProcessManifest]:
+) -> list[Manifest]:
     """``load_manifests``, raising ``ManifestError`` with every problem when there is any."""
     manifests, problems = load_manifests(paths, variables)
     if problems:
@@ -122,7 +131,8 @@ class _Parts:
     """
 
     document: Document
-    spec: SmartProcess | None
+    spec: Spec | None
+    kind: str
     code: str | None
     entity_type_id: int | None
     features: Features | None
@@ -327,29 +337,43 @@ class _Checker:
     def read(self, document: Document) -> _Parts | None:
         data = document.data
         if not isinstance(data, dict):
-            self.report(document, (), "a manifest must be a mapping that starts with 'kind: SmartProcess'; got "
+            self.report(document, (), "a manifest must be a mapping that starts with 'kind:', such as "
+                        "'kind: SmartProcess'; got "
                         f"{_shown(data)} — check the indentation of this document")
             return None
         if "kind" not in data:
-            self.report(document, (), "missing 'kind'; add 'kind: SmartProcess' at the top of this document")
+            self.report(document, (), "missing 'kind'; add 'kind: SmartProcess' (or CrmEntity, Directory, Workplace) "
+                        "at the top of this document")
             return None
         kind = data["kind"]
         if not isinstance(kind, str) or kind not in KINDS:
             self.report(document, ("kind",), f"unknown kind {_shown(kind)}{_suggest(str(kind), KINDS)}; this "
                         f"version understands: {', '.join(KINDS)}")
             return None
-        spec: SmartProcess | None = None
+        spec: Spec | None = None
         try:
-            spec = SmartProcess.model_validate(data)
+            spec = KINDS[kind].model_validate(data)  # type: ignore[assignment]
         except ValidationError as error:
             for detail in error.errors(include_url=False):
                 self.schema_problem(document, detail)
         code, entity_type_id = data.get("code"), data.get("entityTypeId")
+        if kind != "SmartProcess":
+            entity = data.get("entity")
+            return _Parts(
+                document=document, spec=spec, kind=kind,
+                code=entity if kind == "CrmEntity" and isinstance(entity, str) else code if isinstance(code, str)
+                else None,
+                entity_type_id=None, features=None, relations=None,
+                pipelines=_many(Pipeline, data, "pipelines") if kind == "CrmEntity" else None,
+                prune=None, fields=_many(EntityField, data, "fields") if kind == "CrmEntity" else None,
+                automation=None,
+            )
         # Written values, valid or not, so a typo in one code does not also make every reference to
         # it dangle.
         return _Parts(
             document=document,
             spec=spec,
+            kind=kind,
             code=code if isinstance(code, str) else None,
             entity_type_id=None if isinstance(entity_type_id, bool) or not isinstance(entity_type_id, int)
             else entity_type_id,
@@ -381,8 +405,13 @@ class _Checker:
     # -- pass 3: rules across values --------------------------------------------------------------
 
     def check(self, parts: list[_Parts]) -> None:
-        registry = self.register(parts)
+        registry = self.register([p for p in parts if p.kind == "SmartProcess"])
+        self.check_others([p for p in parts if p.kind != "SmartProcess"])
         for part in parts:
+            if part.kind == "CrmEntity":
+                self.check_entity(part, registry)
+            if part.kind != "SmartProcess":
+                continue
             self.check_features(part)
             self.check_relations(part, registry)
             self.check_pipelines(part)
@@ -526,34 +555,40 @@ class _Checker:
                             f"pipeline '{pipeline.key}' has prune: true but no stages list, so every stage would be "
                             f"deleted; list the stages to keep, or remove prune")
             return
-        stages = pipeline.stages
+        self.check_stage_list(document, base, f"pipeline '{pipeline.key}'", pipeline.stages)
+
+    def check_stage_list(
+        self, document: Document, base: DataPath, owner: str, stages: list[Stage], listed: str = "stages",
+    ) -> None:
+        """Stage rules of one pipeline (or of the lead or quote statuses): unique codes, increasing
+        sorts, one success stage, process stages first, failures last."""
         if not stages:
             self.report(document, base,
-                        f"pipeline '{pipeline.key}' lists no stages, but a pipeline needs a process, a success and "
-                        f"a failure stage; list them, or leave stages out to keep the portal's", key=True)
+                        f"{owner} lists no stages, but a pipeline needs a process, a success and a failure stage; "
+                        f"list them, or leave {listed} out to keep the portal's", key=True)
             return
         self.duplicates(document, [((*base, position, "code"), stage.code, stage.code)
                                    for position, stage in enumerate(stages)],
-                        lambda code, first: f"stage code '{code}' is used twice in pipeline '{pipeline.key}' (first "
+                        lambda code, first: f"stage code '{code}' is used twice in {owner} (first "
                                             f"at {first}); stage codes must be unique within a pipeline")
         self.check_sorts(document, [((*base, position), stage.code, stage.sort)
                                     for position, stage in enumerate(stages)], "stage")
         successes = [(position, stage) for position, stage in enumerate(stages) if stage.semantics == "success"]
         if not any(stage.semantics == "process" for stage in stages):
             self.report(document, base,
-                        f"pipeline '{pipeline.key}' has no process stage; add at least one stage with semantics: "
+                        f"{owner} has no process stage; add at least one stage with semantics: "
                         f"process (the default) before the success stage", key=True)
         if not successes:
             self.report(document, base,
-                        f"pipeline '{pipeline.key}' has no success stage; mark exactly one stage 'semantics: success'",
+                        f"{owner} has no success stage; mark exactly one stage 'semantics: success'",
                         key=True)
         if not any(stage.semantics == "failure" for stage in stages):
             self.report(document, base,
-                        f"pipeline '{pipeline.key}' has no failure stage; add at least one stage with semantics: "
+                        f"{owner} has no failure stage; add at least one stage with semantics: "
                         f"failure", key=True)
         for position, stage in successes[1:]:
             self.report(document, (*base, position, "semantics"),
-                        f"stage '{stage.code}' is a second success stage in pipeline '{pipeline.key}' (the first is "
+                        f"stage '{stage.code}' is a second success stage in {owner} (the first is "
                         f"'{successes[0][1].code}'); the portal allows exactly one — make it process or failure")
         final: str | None = None
         failure: str | None = None
@@ -715,6 +750,98 @@ class _Checker:
                             f"{self.line(document, ('automation', seen[pipeline.key, step.stage]))}); merge the "
                             f"robots into one step")
             seen.setdefault((pipeline.key, step.stage), index)
+
+    def check_others(self, parts: list[_Parts]) -> None:
+        """One manifest per entity and per directory; workplace codes and titles unique, and a smart
+        process in at most one workplace (binding it to another moves it)."""
+        seen: dict[tuple[str, str], _Parts] = {}
+        holder: dict[str, tuple[_Parts, int]] = {}
+        for part in parts:
+            data = part.document.data
+            key = {"CrmEntity": "entity", "Directory": "directory", "Workplace": "code"}[part.kind]
+            identity = data.get(key)
+            if isinstance(identity, str):
+                first = seen.setdefault((part.kind, identity), part)
+                if first is not part:
+                    self.report(part.document, (key,),
+                                f"{key} '{identity}' is already described at {first.document.location((key,))}; "
+                                f"write one {part.kind} manifest per {key} — merge them")
+            if part.kind == "Workplace":
+                title = data.get("title")
+                if isinstance(title, str):
+                    first = seen.setdefault(("Workplace title", title.strip().casefold()), part)
+                    if first is not part:
+                        self.report(part.document, ("title",),
+                                    f"workplace title '{title.strip()}' is already used at "
+                                    f"{first.document.location(('title',))}; b24cfg finds workplaces by title — "
+                                    f"give each its own")
+                for index, code in enumerate(data.get("smartProcesses") or []):
+                    if not isinstance(code, str):
+                        continue
+                    other = holder.setdefault(code, (part, index))
+                    if other[0] is not part or other[1] != index:
+                        where = other[0].document.location(("smartProcesses", other[1]))
+                        self.report(part.document, ("smartProcesses", index),
+                                    f"smart process '{code}' is already in a workplace ({where}); a smart process "
+                                    f"sits in at most one workplace — remove one of them")
+            if part.kind == "Directory" and isinstance(part.spec, Directory):
+                directory = part.spec
+                base: DataPath = ("items",)
+                self.duplicates(part.document, [((*base, i, "code"), item.code, item.code)
+                                                for i, item in enumerate(directory.items)],
+                                lambda code, first: f"item code '{code}' is used twice (first at {first}); codes "
+                                                    f"must be unique within a directory")
+                self.check_sorts(part.document, [((*base, i), item.code, item.sort)
+                                                 for i, item in enumerate(directory.items)], "item")
+
+    def check_entity(self, part: _Parts, registry: dict[str, _Parts]) -> None:
+        document, data = part.document, part.document.data
+        entity = data.get("entity")
+        if not isinstance(entity, str):
+            return
+        if data.get("pipelines") is not None and entity not in ("deal", "contact", "company"):
+            self.report(document, ("pipelines",),
+                        f"{entity} has no pipelines on the portal (only deal, contact and company do); remove "
+                        f"pipelines" + ("; lead and quote stages are written under statuses" if entity in
+                                        ("lead", "quote") else ""), key=True)
+        elif data.get("pipelines") is not None:
+            for index, pipeline in part.pipelines or []:
+                if entity != "deal" and pipeline.stages is not None:
+                    self.report(document, ("pipelines", index, "stages"),
+                                f"{entity} pipelines have no stages on the portal; remove stages", key=True)
+            self.check_pipelines(part)
+        if data.get("statuses") is not None:
+            if entity not in ("lead", "quote"):
+                self.report(document, ("statuses",),
+                            f"statuses are the stages of leads and quotes; {entity} " +
+                            ("stages belong to its pipelines" if entity == "deal" else "has none") +
+                            " — remove statuses", key=True)
+            elif isinstance(part.spec, CrmEntity) and part.spec.statuses is not None:
+                self.check_stage_list(document, ("statuses",), f"the {entity} statuses", part.spec.statuses,
+                                      "statuses")
+        prune = _one(EntityPrune, data, "prune")
+        if prune is not None:
+            for name in ("pipelines", "statuses", "fields"):
+                if getattr(prune, name) and data.get(name) is None:
+                    self.report(document, ("prune", name),
+                                f"prune.{name} is true but {name} is left out, which would delete every one of "
+                                f"them; list the {name} to keep, or set it to false")
+        self.check_fields(part, registry)
+        for index, field in part.fields or []:
+            allowed = ENTITY_FIELD_SETTINGS.get(field.type, frozenset())
+            for key in field.settings:
+                if key not in allowed and key not in _DERIVED_SETTINGS.get(field.type, ("", frozenset()))[1]:
+                    self.report(document, ("fields", index, "settings", key),
+                                f"settings.{key} is not written by crm.{entity}.userfield for {field.type} fields "
+                                f"(the portal would drop it silently); " +
+                                (f"it writes only {', '.join(sorted(allowed))}" if allowed else "it writes none")
+                                + " — remove it", key=True)
+            for position, target in enumerate(field.targets or []):
+                if field.type == "crm" and target not in ENTITY_FIELD_TARGETS and target != "order" \
+                        and (target in FIELD_TARGET_TYPES or target in registry):
+                    self.report(document, ("fields", index, "targets", position),
+                                f"a crm field of a {entity} can link to {', '.join(ENTITY_FIELD_TARGETS)} only "
+                                f"(crm.{entity}.userfield keeps no other target); remove '{target}'")
 
     def check_relation_pairs(self, registry: dict[str, _Parts]) -> None:
         """Both ends of a link between two managed smart processes must describe it the same way.

@@ -5,7 +5,10 @@ the planner compares like with like. Pure: no network, no clock, no terminal.
 
 Addresses
     ``smart_process.<code>``, ``pipeline.<code>.<key>``, ``stage.<code>.<key>.<STAGE>``,
-    ``field.<code>.<FIELD>``. Desired pipelines are keyed by their manifest key; live pipelines by
+    ``field.<code>.<FIELD>``; built-in entities take the place of the code (``entity.deal``,
+    ``pipeline.deal.main``, ``field.deal.BUDGET``); lead and quote statuses and plain crm.status
+    directories are ``status.lead.NEW`` / ``status.SOURCE.WEB`` under ``entity.lead`` /
+    ``directory.SOURCE``; digital workplaces are ``workplace.<code>``. Desired pipelines are keyed by their manifest key; live pipelines by
     ``#<category id>`` (pipelines have no code on the portal), and the planner matches them by name.
     Live smart processes without a code on the portal are keyed ``#<id>``.
 Resources
@@ -25,11 +28,17 @@ from typing import Any, Literal
 
 from b24cfg.errors import B24cfgError
 
-KINDS = ("smart_process", "pipeline", "field", "stage")
+KINDS = ("smart_process", "entity", "directory", "workplace", "pipeline", "field", "stage", "status")
 """Every resource kind, parents before children."""
 
-_KEY_LENGTH = {"smart_process": 1, "pipeline": 2, "field": 2, "stage": 3}
-_PARENT = {"pipeline": "smart_process", "field": "smart_process", "stage": "pipeline"}
+ENTITIES = ("lead", "deal", "contact", "company", "quote")
+"""Built-in CRM entities, by the names manifests and addresses use. Smart-process codes can never be
+one of these (schema.py), so ``pipeline.deal.main`` and ``pipeline.contract.main`` cannot collide."""
+STATUS_ENTITIES = {"lead": "STATUS", "quote": "QUOTE_STATUS"}
+"""Entities whose stages are one crm.status directory (no pipelines): status.lead.NEW lives in STATUS."""
+
+_KEY_LENGTH = {"smart_process": 1, "entity": 1, "directory": 1, "workplace": 1, "pipeline": 2, "field": 2, "stage": 3,
+               "status": 2}
 
 Origin = Literal["manifest", "portal", "portal-default", "predicted"]
 """Where a resource comes from: a manifest; the portal; the portal, created by the portal itself and
@@ -58,11 +67,12 @@ class Address:
     @classmethod
     def parse(cls, text: str) -> Address:
         kind, _, rest = text.partition(".")
-        key = tuple(rest.split(".")) if rest else ()
+        # The last part takes the rest: codes of plain directory items may hold dots.
+        key = tuple(rest.split(".", _KEY_LENGTH[kind] - 1)) if rest and kind in _KEY_LENGTH else ()
         if kind not in _KEY_LENGTH or len(key) != _KEY_LENGTH[kind] or not all(key):
             raise AddressError(
                 f"'{text}' is not a resource address; write one such as smart_process.contract, "
-                "pipeline.contract.main, stage.contract.main.DRAFT or field.contract.AMOUNT"
+                "pipeline.contract.main, stage.deal.main.WON, field.deal.BUDGET, status.SOURCE.WEB or workplace.hr"
             )
         return cls(kind, key)
 
@@ -70,9 +80,19 @@ class Address:
     def smart_process(self) -> str:
         return self.key[0]
 
+    @property
+    def builtin(self) -> bool:
+        """Whether this address lies under a built-in CRM entity (``field.deal.BUDGET``)."""
+        return self.key[0] in ENTITIES
+
     def parent(self) -> Address | None:
-        kind = _PARENT.get(self.kind)
-        return Address(kind, self.key[: _KEY_LENGTH[kind]]) if kind else None
+        if self.kind in ("pipeline", "field"):
+            return Address("entity" if self.key[0] in ENTITIES else "smart_process", self.key[:1])
+        if self.kind == "stage":
+            return Address("pipeline", self.key[:2])
+        if self.kind == "status":
+            return Address("entity" if self.key[0] in ENTITIES else "directory", self.key[:1])
+        return None
 
     def ancestors(self) -> Iterator[Address]:
         parent = self.parent()
@@ -122,6 +142,33 @@ class Resource:
         )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a plan reads from the portal (and a saved plan reads again): the smart processes with
+    these codes (and code-less ones with these titles, to adopt), these built-in entities and
+    directories, the workplaces, and field labels in English plus ``languages``."""
+
+    codes: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    directories: tuple[str, ...] = ()
+    workplaces: bool = False
+    languages: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, desired: State) -> Scope:
+        """Everything the desired state manages."""
+        def names(kind: str) -> tuple[str, ...]:
+            return tuple(sorted(r.address.key[0] for r in desired.of_kind(kind)))
+
+        labels = [r.attrs["label"] for r in desired.of_kind("field") if isinstance(r.attrs.get("label"), dict)]
+        return cls(
+            names("smart_process"), tuple(sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))),
+            names("entity"), names("directory"), bool(desired.of_kind("workplace")),
+            tuple(sorted({language for label in labels for language in label})),
+        )
+
+
 def canonical(value: Any) -> str:
     """The JSON text every fingerprint and byte-identical plan is built from."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -141,6 +188,12 @@ class State:
     taken: dict[int, str] = field(default_factory=dict)
     """(live state only) entityTypeIds held by smart processes the manifests do not manage, with a
     name for messages: a pinned entityTypeId must not collide with them. Not part of the fingerprint."""
+    type_ids: dict[str, int] = field(default_factory=dict)
+    """(live state only) crm.type id of every smart process on the portal by code: workplaces may
+    group smart processes the manifests do not manage. Not part of the fingerprint."""
+    skipped: dict[Address, list[str]] = field(default_factory=dict)
+    """(live state only) what was read but cannot be described in a manifest, and why, by the
+    top-level address it belongs to (export writes it as comments)."""
 
     def add(self, resource: Resource) -> None:
         if resource.address in self.resources:

@@ -28,8 +28,9 @@ class Action(str, Enum):
 
 # Execution tier of each kind's changes: parents first. Pipeline deletes run last, after the default
 # flag has moved to a remaining pipeline (the portal never deletes its default pipeline).
-TIER = {"smart_process": 0, "pipeline": 1, "field": 1, "stage": 2}
-DELETE_TIER = {"smart_process": 0, "pipeline": 3, "field": 1, "stage": 2}
+TIER = {"smart_process": 0, "entity": 0, "directory": 0, "pipeline": 1, "field": 1, "workplace": 1, "stage": 2,
+        "status": 2}
+DELETE_TIER = {**TIER, "pipeline": 3}
 # Inside a tier: deletes first (a pipeline holds one success stage; a field name is freed before it
 # is reused), then replaces, updates, creates.
 RANK = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3}

@@ -77,8 +77,68 @@ def diff(desired: State, live: State) -> Diff:
     result = Diff()
     for want in desired.of_kind("smart_process"):
         _smart_process(result, desired, live, want)
+    for want in [*desired.of_kind("entity"), *desired.of_kind("directory")]:
+        _container(result, desired, live, want)
+    _workplaces(result, desired, live)
     _follow_replaced(result, desired)
     return result
+
+
+def _container(result: Diff, desired: State, live: State, want: Resource) -> None:
+    """A built-in entity or a crm.status directory: it always exists; its lists are compared."""
+    if want.address not in live:
+        result.problems.append(f"{want.address}: not found on the portal")
+        return
+    children = live.under(want.address)
+    if want.address.kind == "entity":
+        _pipelines(result, desired, want, children)
+        _fields(result, desired, want, children)
+    _statuses(result, desired, want, children)
+
+
+def _statuses(result: Diff, desired: State, want_parent: Resource, children: list[Resource]) -> None:
+    """Lead or quote statuses, or the entries of a plain directory, matched by code."""
+    prune = desired.scopes.get(("status", want_parent.address))
+    if prune is None:
+        return
+    have_by_code = _by_key(r for r in children if r.address.kind == "status")
+    wants = desired.children(want_parent.address, "status")
+    for want in wants:
+        _compare_child(result, want, have_by_code.pop(want.address.key[-1], None))
+    for have in have_by_code.values():
+        if prune:
+            result.changes.append(Change(Action.DELETE, have.address, have, None))
+        else:
+            result.unmanaged.append(have.address)
+            if have.attrs.get("semantics") == "success" and any(w.attrs.get("semantics") == "success" for w in wants):
+                result.problems.append(
+                    f"{have.address}: the success status on the portal is not in the manifest, and there is only "
+                    "one; list it, or set prune.statuses: true to replace it"
+                )
+
+
+def _workplaces(result: Diff, desired: State, live: State) -> None:
+    """Workplaces matched by title; the smart processes they group may be managed or not."""
+    free = list(live.of_kind("workplace"))
+    managed = {r.address.key[0] for r in desired.of_kind("smart_process")}
+    for want in desired.of_kind("workplace"):
+        for code in want.attrs["smartProcesses"]:
+            address = Address("smart_process", (code,))
+            if code in managed:
+                continue
+            if code in live.type_ids:
+                result.known[address] = {"id": live.type_ids[code]}
+            else:
+                result.problems.append(
+                    f"{want.address}: smart process '{code}' is neither in the manifests nor on the portal; add its "
+                    "manifest or fix the code"
+                )
+        title = str(want.attrs["title"]).casefold()
+        have = next((h for h in free if str(h.attrs["title"]).casefold() == title), None)
+        if have is not None:
+            free.remove(have)
+        _compare_child(result, want, have)
+    result.unmanaged.extend(h.address for h in free)
 
 
 def _follow_replaced(result: Diff, desired: State) -> None:
@@ -95,9 +155,9 @@ def _follow_replaced(result: Diff, desired: State) -> None:
     names = ", ".join(sorted(replaced))
     wanted: list[tuple[Resource, str]] = []
     for want in desired:
-        if want.address.key[0] in replaced:
+        if want.address.kind != "workplace" and want.address.key[0] in replaced:
             continue  # recreated with everything it lists
-        for attr in ("relations.parents", "relations.children", "targets"):
+        for attr in ("relations.parents", "relations.children", "targets", "smartProcesses"):
             entries = want.attrs.get(attr) or []
             if any((e["type"] if isinstance(e, Mapping) else e) in replaced for e in entries):
                 wanted.append((want, attr))
@@ -112,6 +172,8 @@ def _follow_replaced(result: Diff, desired: State) -> None:
         current = project(want.attrs[attr], have.attrs.get(attr)) or []
         if attr == "targets":
             current = sorted(f"#DYNAMIC_{replaced[t]}" if t in replaced else t for t in current)
+        elif attr == "smartProcesses":
+            current = [code for code in current if code not in replaced]
         else:
             current = [e for e in current if e.get("type") not in replaced]
         forced = AttrChange(attr, current, want.attrs[attr])
@@ -200,6 +262,7 @@ def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[R
         return
     wants = desired.children(sp, "pipeline")
     matched = _match_pipelines(wants, haves)
+    builtin = sp.kind == "entity"
     for want in wants:
         have = matched.get(want.address)
         if have is None:
@@ -208,6 +271,11 @@ def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[R
         else:
             before = rekey(have, have.address, want.address)
             attrs = compare(want, have)
+            if builtin and any(a.name == "default" for a in attrs):
+                result.problems.append(
+                    f"{want.address}: the default {sp.key[0]} pipeline is the portal's own ({_default_name(haves)!r}) "
+                    "and cannot move; mark that pipeline default: true in the manifest"
+                )
             if attrs:
                 reason = "the default pipeline the portal creates with a smart process, reused" \
                     if have.origin == "predicted" else None
@@ -216,10 +284,16 @@ def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[R
                 result.known[want.address] = have.ids
             stages = [rekey(r, have.address, want.address) for r in children
                       if r.address.kind == "stage" and r.address.parent() == have.address]
-        _stages(result, desired, want, stages)
+        _stages(result, desired, want, stages, have.ids.get("stages") if have is not None else None)
     taken = {id(r) for r in matched.values()}
     for have in haves:
         if id(have) in taken:
+            continue
+        if builtin and have.attrs.get("default"):
+            result.problems.append(
+                f"{have.address}: the default {sp.key[0]} pipeline {have.attrs['name']!r} is not in the manifest; "
+                "the portal never deletes it — list it with default: true"
+            )
             continue
         if prune:
             # The live default pipeline goes too: the manifest's default is promoted in tier 1 (which
@@ -243,6 +317,10 @@ def _pipelines_switch(result: Diff, want_sp: Resource, kept: int) -> None:
         )
 
 
+def _default_name(haves: list[Resource]) -> str:
+    return next((str(h.attrs["name"]) for h in haves if h.attrs.get("default")), "")
+
+
 def _match_pipelines(wants: list[Resource], haves: list[Resource]) -> dict[Address, Resource]:
     matched: dict[Address, Resource] = {}
     free = list(haves)
@@ -259,7 +337,11 @@ def _match_pipelines(wants: list[Resource], haves: list[Resource]) -> dict[Addre
     return matched
 
 
-def _stages(result: Diff, desired: State, want_pipeline: Resource, haves: list[Resource]) -> None:
+def _stages(
+    result: Diff, desired: State, want_pipeline: Resource, haves: list[Resource], directory: str | None = None,
+) -> None:
+    """Stages by code; ``directory`` is the live pipeline's stage ENTITY_ID, which new stages need
+    (``DEAL_STAGE`` of the default deal pipeline cannot be built from its id)."""
     prune = desired.scopes.get(("stage", want_pipeline.address))
     if prune is None:
         return
@@ -267,6 +349,8 @@ def _stages(result: Diff, desired: State, want_pipeline: Resource, haves: list[R
     wants = desired.children(want_pipeline.address, "stage")
     for want in wants:
         have = have_by_code.pop(want.address.key[-1], None)
+        if have is None and directory:
+            want = replace(want, ids={"stages": directory})
         _compare_child(result, want, have)
     for have in have_by_code.values():
         if prune or have.origin in ("predicted", "portal-default"):
@@ -298,6 +382,7 @@ def _compare_child(result: Diff, want: Resource, have: Resource | None) -> None:
 
 
 def _fields(result: Diff, desired: State, want_sp: Resource, children: list[Resource]) -> None:
+    """Fields by code (of a smart process or a built-in entity)."""
     sp = want_sp.address
     prune = desired.scopes.get(("field", sp))
     if prune is None:

@@ -8,7 +8,8 @@ JSON format (``format: "b24cfg-plan"``, ``version: 1``), stable and documented i
 
     {"format": "b24cfg-plan", "version": 1, "b24cfg": "0.1.0",
      "portal": {"url": "https://example.bitrix24.com", "member_id": "..."},
-     "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": ["de"], "targets": [],
+     "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": ["de"],
+     "entities": ["deal"], "directories": ["SOURCE"], "workplaces": false, "targets": [],
      "summary": {"add": 1, "change": 2, "destroy": 0},
      "changes": [{"action": "create|update|replace|delete", "address": "...", "before": {...},
                   "after": {...}, "attributes": [{"name", "old", "new", "forces_replacement"?}],
@@ -27,7 +28,7 @@ from typing import Any
 
 from b24cfg import __version__
 from b24cfg.errors import PlanError
-from b24cfg.model import Address
+from b24cfg.model import Address, Scope
 from b24cfg.planner.changes import Action, Change
 
 PLAN_FORMAT = "b24cfg-plan"
@@ -95,6 +96,16 @@ class Plan:
     """Titles of smart processes without a code that were read to be adopted (part of the scope)."""
     languages: tuple[str, ...] = ()
     """Label languages read besides English: those the manifests' label maps name (part of the scope)."""
+    entities: tuple[str, ...] = ()
+    """Built-in entities read (part of the scope)."""
+    directories: tuple[str, ...] = ()
+    """crm.status directories read (part of the scope)."""
+    workplaces: bool = False
+    """Whether workplaces were read (part of the scope)."""
+
+    def read_scope(self) -> Scope:
+        """What to read from the portal to check and apply this plan: what it was computed from."""
+        return Scope(self.scope, self.adopt, self.entities, self.directories, self.workplaces, self.languages)
 
     @property
     def summary(self) -> Summary:
@@ -133,7 +144,8 @@ class Plan:
         return {
             "format": PLAN_FORMAT, "version": PLAN_VERSION, "b24cfg": __version__,
             "portal": self.portal.to_json(), "fingerprint": self.fingerprint, "scope": list(self.scope),
-            "adopt": list(self.adopt), "languages": list(self.languages), "targets": list(self.targets),
+            "adopt": list(self.adopt), "languages": list(self.languages), "entities": list(self.entities),
+            "directories": list(self.directories), "workplaces": self.workplaces, "targets": list(self.targets),
             "summary": {"add": summary.add, "change": summary.change, "destroy": summary.destroy},
             "changes": [c.to_json() for c in self.changes],
             "known": {k: dict(v) for k, v in sorted(self.known.items())},
@@ -163,7 +175,8 @@ class Plan:
                 tuple(Address.parse(a) for a in data.get("unmanaged", [])),
                 tuple(ManualStep.from_json(m) for m in data.get("manual", [])), tuple(data.get("warnings", [])),
                 tuple(data.get("targets", [])), tuple(data.get("adopt", [])),
-                tuple(data.get("languages", [])),
+                tuple(data.get("languages", [])), tuple(data.get("entities", [])), tuple(data.get("directories", [])),
+                bool(data.get("workplaces", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"the plan file is damaged ({type(exc).__name__}: {exc}); make the plan again") from None

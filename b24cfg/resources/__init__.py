@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from b24cfg.resources import field, pipeline, smart_process, stage
+from b24cfg.resources import field, pipeline, smart_process, stage, status, workplace
 
-ADAPTERS: dict[str, ModuleType] = {m.KIND: m for m in (smart_process, pipeline, field, stage)}
+ADAPTERS: dict[str, ModuleType] = {m.KIND: m for m in (smart_process, pipeline, field, stage, status, workplace)}

@@ -1,4 +1,5 @@
-"""Custom fields of smart processes (``userfieldconfig.*`` on ``CRM_{type id}``).
+"""Custom fields of smart processes (``userfieldconfig.*`` on ``CRM_{type id}``); fields of built-in
+entities go through ``crm.{entity}.userfield.*`` in ``entity_field``, which this adapter hands them to.
 
 Quirks handled here (reference crm §6): the field name is ``UF_CRM_{type id}_{CODE}`` — the type's
 ``id``, not its entityTypeId; type and multiple are immutable (changing them replaces the field and
@@ -16,6 +17,7 @@ from typing import Any
 from b24cfg.manifest.compile import label_value, settings_value
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
+from b24cfg.resources import entity_field
 from b24cfg.resources.base import Call, Join, Out, is_y, yn
 
 KIND = "field"
@@ -135,6 +137,8 @@ def _body(attrs: Mapping[str, Any], settings: Mapping[str | Join, Any]) -> dict[
 
 
 def calls(change: Change) -> list[Call]:
+    if change.address.builtin:
+        return entity_field.calls(change)
     address = change.address
     sp = address.parent()
     assert sp is not None

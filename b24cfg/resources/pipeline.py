@@ -1,10 +1,12 @@
-"""Pipelines (``crm.category``) of smart processes.
+"""Pipelines (``crm.category``) of smart processes, deals, contacts and companies.
 
 Pipelines have no code on the portal: live ones are keyed ``#<id>`` and the planner matches them to
 manifest keys by name, and the manifest's default pipeline to the portal's default one (reference
 crm §4). A new smart process comes with a default pipeline the portal creates by itself; it is
 predicted here and reused, never duplicated. The default flag moves by promoting another pipeline
 (``isDefault: "Y"`` demotes the old default; "N" is ignored), so deletes run after promotions.
+Deals, contacts and companies keep their own default pipeline (id 0): ``isDefault`` is read-only
+there, so it is never sent (the planner refuses a manifest that moves it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
 from b24cfg.resources.base import Call, Out, is_y
+from b24cfg.resources.smart_process import BUILTIN_IDS
 
 KIND = "pipeline"
 DEPENDS_ON = ("smart_process",)
@@ -26,10 +29,23 @@ DEFAULT = {"name": "General", "sort": 500, "default": True}
 some portals say "New pipeline" — it is renamed to the manifest's name either way)."""
 
 
+def stage_directory(entity_type_id: int, category_id: int) -> str:
+    """The crm.status ENTITY_ID of a pipeline's stages (reference crm §5.3)."""
+    if entity_type_id == BUILTIN_IDS["deal"]:
+        return f"DEAL_STAGE_{category_id}" if category_id else "DEAL_STAGE"
+    return f"DYNAMIC_{entity_type_id}_STAGE_{category_id}"
+
+
 def read(raw: Mapping[str, Any], parent: Address) -> Resource:
     attrs = {"name": str(raw.get("name", "")), "sort": int(raw.get("sort") or 0), "default": is_y(raw.get("isDefault"))}
-    ids = {"id": int(raw["id"]), "entityTypeId": int(raw["entityTypeId"])}
+    ids = {"id": int(raw["id"]), "entityTypeId": int(raw["entityTypeId"]),
+           "stages": stage_directory(int(raw["entityTypeId"]), int(raw["id"]))}
     return Resource(parent.child(KIND, f"#{raw['id']}"), attrs, ids, origin="portal")
+
+
+def owner_type_id(owner: Address) -> int | Out:
+    """The entityTypeId of a pipeline owner: fixed for deals, contacts and companies."""
+    return BUILTIN_IDS[owner.key[0]] if owner.kind == "entity" else Out(owner, "entityTypeId")
 
 
 def predicted_default(parent: Address) -> Resource:
@@ -40,7 +56,7 @@ def calls(change: Change) -> list[Call]:
     address = change.address
     sp = address.parent()
     assert sp is not None
-    etid = Out(sp, "entityTypeId")
+    etid = owner_type_id(sp)
     if change.action is Action.DELETE:
         assert change.before is not None
         ids = change.before.ids
@@ -48,7 +64,7 @@ def calls(change: Change) -> list[Call]:
     assert change.after is not None
     attrs = change.after.attrs
     fields: dict[str, Any] = {"name": attrs["name"], "sort": attrs["sort"]}
-    if attrs.get("default"):
+    if attrs.get("default") and sp.kind == "smart_process":
         fields["isDefault"] = "Y"
     if change.action is Action.CREATE:
         return [Call("crm.category.add", {"entityTypeId": etid, "fields": fields}, 1, address,
@@ -67,5 +83,5 @@ def lookup(address: Address) -> Call:
                 return {address: {"id": int(category["id"]), "entityTypeId": int(category["entityTypeId"])}}
         return {}
 
-    return Call("crm.category.list", {"entityTypeId": Out(sp, "entityTypeId")}, 0, address, extract=extract,
+    return Call("crm.category.list", {"entityTypeId": owner_type_id(sp)}, 0, address, extract=extract,
                 lookup=True)

@@ -1,11 +1,13 @@
-"""Stages of smart-process pipelines (``crm.status`` rows in ``DYNAMIC_{etid}_STAGE_{cid}``).
+"""Stages of smart-process and deal pipelines (``crm.status`` rows in ``DYNAMIC_{etid}_STAGE_{cid}``,
+``DEAL_STAGE`` for the default deal pipeline, ``DEAL_STAGE_{cid}`` for the others).
 
 Quirks handled here (reference crm §5): STATUS_ID is sent as the bare code (the server adds the
-``DT{etid}_{cid}:`` prefix); CATEGORY_ID is sent explicitly (else SPA stages get 0); every update
+``DT{etid}_{cid}:`` or ``C{cid}:`` prefix); CATEGORY_ID is sent explicitly (else SPA stages get 0); every update
 sends NAME, SORT and COLOR (an update without SORT moves the stage to 10); SEMANTICS is immutable,
 so changing it replaces the stage; system stages are deleted with ``FORCED``. A new pipeline comes
-with five stages the portal creates by itself: they are predicted, reused when listed and removed
-when not, never duplicated.
+with stages the portal creates by itself (five for a smart process, eight for deals): they are
+predicted, reused when listed and removed when not, never duplicated. The portal refuses a new deal
+process stage sorted after the success stage, so stage updates (which move it) run before creates.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ DEFAULT_STAGES = (
     ("FAIL", "Failure", 50, "#FF0000", "failure"),
 )
 """The stages a new smart-process pipeline gets (reference crm §5.6)."""
+DEAL_STAGES = (
+    ("NEW", "New", 10, "#39A8EF", "process"),
+    ("PREPARATION", "Document preparation", 20, "#2FC6F6", "process"),
+    ("PREPAYMENT_INVOICE", "Prepayment invoice", 30, "#55D0E0", "process"),
+    ("EXECUTING", "In progress", 40, "#47E4C2", "process"),
+    ("FINAL_INVOICE", "Final invoice", 50, "#FFA900", "process"),
+    ("WON", "Deal successful", 60, "#7BD500", "success"),
+    ("LOSE", "Deal failed", 70, "#FF5752", "failure"),
+    ("APOLOGY", "Failure reason analysis", 80, "#FF5752", "failure"),
+)
+"""The stages a new deal pipeline gets (``CCrmStatus::GetDefaultDealStages``, reference crm §5.6)."""
+_SYSTEM = {"NEW", "SUCCESS", "FAIL", "WON", "LOSE"}
 
 
 def read(row: Mapping[str, Any], pipeline: Address) -> Resource:
@@ -52,20 +66,29 @@ def read(row: Mapping[str, Any], pipeline: Address) -> Resource:
 
 
 def predicted(pipeline: Address) -> list[Resource]:
+    """The stages the portal will create with a new pipeline (none for contacts and companies)."""
+    owner = pipeline.key[0]
+    stages = DEAL_STAGES if owner == "deal" else () if owner in ("contact", "company") else DEFAULT_STAGES
     return [
         Resource(pipeline.child(KIND, code), {"name": name, "sort": sort, "semantics": semantics, "color": color},
-                 {"system": code in ("NEW", "SUCCESS", "FAIL")}, origin="predicted")
-        for code, name, sort, color, semantics in DEFAULT_STAGES
+                 {"system": code in _SYSTEM}, origin="predicted")
+        for code, name, sort, color, semantics in stages
     ]
 
 
-def _directory(address: Address) -> tuple[Out, Out, Join]:
+def _directory(address: Address, known: str | None = None) -> tuple[Out, Join | str]:
+    """The pipeline id and its stage directory: as read when the pipeline exists (``known``, the
+    only way to name ``DEAL_STAGE`` of the default deal pipeline), else built from ids to come."""
     pipeline = address.parent()
     assert pipeline is not None
     sp = pipeline.parent()
     assert sp is not None
-    etid, cid = Out(sp, "entityTypeId"), Out(pipeline, "id")
-    return etid, cid, Join.of("DYNAMIC_", etid, "_STAGE_", cid)
+    cid = Out(pipeline, "id")
+    if known:
+        return cid, known
+    if sp.kind == "entity":  # a new deal pipeline: never the default one
+        return cid, Join.of("DEAL_STAGE_", cid)
+    return cid, Join.of("DYNAMIC_", Out(sp, "entityTypeId"), "_STAGE_", cid)
 
 
 def calls(change: Change) -> list[Call]:
@@ -77,7 +100,8 @@ def calls(change: Change) -> list[Call]:
     if change.action in (Action.CREATE, Action.REPLACE):
         assert change.after is not None
         attrs = change.after.attrs
-        _, cid, entity_id = _directory(address)
+        known = change.after.ids.get("stages") or (change.before.ids.get("ENTITY_ID") if change.before else None)
+        cid, entity_id = _directory(address, known)
         fields: dict[str, Any] = {
             "ENTITY_ID": entity_id, "STATUS_ID": address.key[-1], "NAME": attrs["name"], "SORT": attrs["sort"],
             "CATEGORY_ID": cid,
@@ -106,7 +130,7 @@ def lookup(address: Address) -> Call:
     """Read the stages the portal made for a new pipeline, to learn their ids."""
     pipeline = address.parent()
     assert pipeline is not None
-    _, _, entity_id = _directory(address)
+    _, entity_id = _directory(address)
 
     def extract(result: Any) -> dict[Address, dict[str, Any]]:
         found: dict[Address, dict[str, Any]] = {}
