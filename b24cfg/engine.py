@@ -6,16 +6,19 @@ read back what was written and report what the portal did not keep.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from b24cfg import refresh
+from b24cfg import export, refresh
 from b24cfg.errors import PlanError
 from b24cfg.executor import ApplyReport, Executor, Hook
 from b24cfg.manifest.compile import compile_manifests
-from b24cfg.manifest.validate import Manifest
-from b24cfg.model import Address, Resource, Scope, State
+from b24cfg.manifest.schema import PLAIN_DIRECTORIES
+from b24cfg.manifest.validate import Manifest, load_manifests_or_raise
+from b24cfg.model import ENTITIES, Address, Resource, Scope, State
 from b24cfg.planner.changes import Action, AttrChange, Change
 from b24cfg.planner.diff import Diff, compare, diff
 from b24cfg.planner.plan import ManualStep, Plan, PortalIdentity, ordered
@@ -57,6 +60,59 @@ def plan_state(
         adopt=tuple(t for t in scope.titles if t in adopted), languages=scope.languages,
         entities=scope.entities, directories=scope.directories, workplaces=scope.workplaces,
     )
+
+
+EVERYTHING = Scope(entities=ENTITIES, directories=PLAIN_DIRECTORIES, workplaces=True)
+"""What export and diff read: every smart process, entity, plain directory and workplace."""
+
+
+def read_portal(client: Client, languages: Sequence[str] = ()) -> State:
+    """The whole live configuration b24cfg can describe (labels in English plus ``languages``)."""
+    return refresh.read(client, replace(EVERYTHING, languages=tuple(sorted(languages))), every_smart_process=True)
+
+
+def select(live: State, *, smart_process: str | None = None, entity: str | None = None,
+           kind: str | None = None) -> State:
+    """The part of ``live`` export writes: one smart process (by code or title), one entity, one
+    kind (``SmartProcess``, ``CrmEntity``, ``Directory``, ``Workplace``), or everything."""
+    tops = [r for r in live if r.address.parent() is None]
+    if smart_process is not None:
+        tops = [r for r in tops if r.address.kind == "smart_process"
+                and smart_process in (r.address.key[0], r.attrs.get("title"))]
+        if not tops:
+            raise PlanError(f"no smart process with the code or title {smart_process!r} on this portal")
+    if entity is not None:
+        tops = [r for r in tops if r.address == Address("entity", (entity,))]
+    if kind is not None:
+        tops = [r for r in tops if r.address.kind == _KIND_OF[kind]]
+    chosen = State(skipped={a: n for a, n in live.skipped.items() if any(a == t.address for t in tops)})
+    for top in tops:
+        chosen.add(top)
+        for resource in live.under(top.address):
+            chosen.add(resource)
+    # Smart processes outside the selection stay known by code, so references to them keep their names.
+    chosen.type_ids = dict(live.type_ids)
+    return chosen
+
+
+def promotion_plan(client: Client, source: State, portal: PortalIdentity, *, prune: bool = False) -> Plan:
+    """What applying ``source`` (another portal, as ``read_portal`` / ``select`` gave it) would
+    change on this portal. It goes through the manifests export writes, so promoting means exactly
+    what exporting and planning those files means; ``prune`` deletes what only this portal has."""
+    with tempfile.TemporaryDirectory(prefix="b24cfg-diff-") as folder:
+        for file in export.render(source):
+            path = Path(folder) / file.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(file.text, encoding="utf-8")
+        manifests = load_manifests_or_raise([folder]) if any(Path(folder).iterdir()) else []
+    warnings: list[str] = []
+    desired, manual = compile_manifests(manifests, warnings)
+    if prune:
+        desired.scopes = {scope: True for scope in desired.scopes}
+    return plan_state(client, desired, portal, manual=manual, warnings=warnings)
+
+
+_KIND_OF = {"SmartProcess": "smart_process", "CrmEntity": "entity", "Directory": "directory", "Workplace": "workplace"}
 
 
 def _targeted(changes: list[Change], targets: Sequence[Address]) -> list[Change]:

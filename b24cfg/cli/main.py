@@ -15,6 +15,8 @@ import typer
 from b24cfg import __version__
 from b24cfg.cli import sandbox as sandbox_cli
 from b24cfg.cli.apply import apply
+from b24cfg.cli.diff import diff
+from b24cfg.cli.export import export
 from b24cfg.cli.plan import plan
 from b24cfg.cli.schema import schema
 from b24cfg.cli.validate import validate
@@ -28,6 +30,8 @@ app = typer.Typer(
 app.command()(validate)
 app.command()(plan)
 app.command()(apply)
+app.command()(export)
+app.command()(diff)
 app.command()(schema)
 app.add_typer(sandbox_cli.app, name="sandbox")
 

@@ -50,7 +50,7 @@ Defaults
   * ``features``: every ``crm.type`` flag with the portal's default (all off except
     ``openPermissions``, which the portal turns on).
   * ``sort`` of stages, pipelines and enumeration items: the previous entry's sort + 10 (the first
-    gets 10), so list order is display order; explicit sorts are allowed but must keep increasing
+    gets 10), so list order is display order; explicit sorts are allowed but must not decrease
     (checked in validate.py). Every ``sort`` is >= 1 because the portal replaces 0 and negatives.
   * Field ``sort`` defaults to 100 (the portal's default): fields are a set, not an ordered list.
   * A single listed pipeline is the default pipeline unless it says ``default: false``; with

@@ -24,8 +24,8 @@ Decisions a user will notice (rules beyond the single-value checks in ``schema.p
   more than one pipeline needs ``features.pipelines: true`` (the portal refuses otherwise).
 * Stages: codes unique per pipeline; at least one process, exactly one success and at least one
   failure stage; in list order process stages, then the success stage, then failure stages
-  (the portal's deal rule, applied to every pipeline); sorts increase down the list (the same
-  holds for pipelines and enumeration items); listing stages needs ``features.stages: true``.
+  (the portal's deal rule, applied to every pipeline); sorts never decrease down the list (the
+  same holds for pipelines and enumeration items; equal sorts are allowed, as portals have them); listing stages needs ``features.stages: true``.
 * Features: ``automation`` needs ``stages``; ``linkedUserFields`` need ``useInUserFields`` — the
   portal silently ignores them otherwise.
 * Relations: the type exists (built-in, or a smart-process code in these manifests); no relation
@@ -537,15 +537,17 @@ class _Checker:
                         f"exactly one pipeline is the default — remove one 'default: true'")
 
     def check_sorts(self, document: Document, entries: list[tuple[DataPath, str, int | None]], noun: str) -> None:
-        """Explicit sorts must keep increasing down the list, so the list reads in display order."""
+        """Explicit sorts must not decrease down the list, so the list reads in display order.
+        Equal sorts are allowed: portals have them (the portal then shows the older entry first),
+        and an exported portal must validate as it is."""
         sorts = effective_sorts([sort for _, _, sort in entries])
         for position in range(1, len(entries)):
-            if sorts[position] <= sorts[position - 1]:
+            if sorts[position] < sorts[position - 1]:
                 path, name, _ = entries[position]
                 self.report(document, (*path, "sort"),
-                            f"{noun} '{name}' has sort {sorts[position]}, not above the {sorts[position - 1]} of "
-                            f"'{entries[position - 1][1]}' before it; sorts must increase down the list — raise it "
-                            f"or leave sort out")
+                            f"{noun} '{name}' has sort {sorts[position]}, below the {sorts[position - 1]} of "
+                            f"'{entries[position - 1][1]}' before it; sorts must not decrease down the list — raise "
+                            f"it or leave sort out")
 
     def check_stages(self, document: Document, index: int, pipeline: Pipeline) -> None:
         base = ("pipelines", index, "stages")
