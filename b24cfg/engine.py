@@ -107,8 +107,8 @@ def promotion_plan(client: Client, source: State, portal: PortalIdentity, *, pru
         manifests = load_manifests_or_raise([folder]) if any(Path(folder).iterdir()) else []
     warnings: list[str] = []
     desired, manual = compile_manifests(manifests, warnings)
-    if prune:
-        desired.scopes = {scope: True for scope in desired.scopes}
+    # An export prunes the lists it writes in full; promoting deletes only when asked to.
+    desired.scopes = {scope: prune and flag for scope, flag in desired.scopes.items()}
     return plan_state(client, desired, portal, manual=manual, warnings=warnings)
 
 

@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from b24cfg.manifest import SmartProcessManifest, load_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SCHEMA = ROOT / "schemas" / "SmartProcess.json"
+SCHEMAS = ROOT / "schemas"
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(?P<path>\S+)$")
 
 
@@ -23,7 +24,7 @@ def example_files() -> list[Path]:
 def examples() -> dict[str, SmartProcessManifest]:
     manifests, problems = load_manifests([EXAMPLES])
     assert [str(problem) for problem in problems] == []
-    return {manifest.spec.code: manifest for manifest in manifests}
+    return {manifest.spec.code: manifest for manifest in manifests if manifest.spec.kind == "SmartProcess"}
 
 
 def test_examples_load_without_problems(examples: dict[str, SmartProcessManifest]) -> None:
@@ -43,12 +44,15 @@ def test_every_example_starts_with_the_schema_modeline(path: Path) -> None:
     assert match, f"{path} must start with '# yaml-language-server: $schema=<relative path>'"
     target = (path.parent / match["path"]).resolve()
     assert target.is_file(), f"{path}: the modeline points at {target}, which does not exist"
-    assert target == SCHEMA.resolve()
+    kind = yaml.safe_load(path.read_text(encoding="utf-8").split("\n---")[0])["kind"]
+    assert target == (SCHEMAS / f"{kind}.json").resolve(), "the modeline names the schema of another kind"
+    kinds = {document["kind"] for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document}
+    assert kinds == {kind}, f"{path}: one kind per file, so the editor checks every document against its schema"
 
 
 def test_there_are_example_files_to_check() -> None:
     # Guards the parametrized test above, which would pass vacuously with no files.
-    assert len(example_files()) >= 3
+    assert len(example_files()) >= 6
 
 
 def test_contract_stages_run_draft_pending_approved_rejected(examples: dict[str, SmartProcessManifest]) -> None:
@@ -70,3 +74,9 @@ def test_contract_stages_run_draft_pending_approved_rejected(examples: dict[str,
 def test_candidate_is_a_child_of_vacancy(examples: dict[str, SmartProcessManifest]) -> None:
     parents = examples["candidate"].spec.relations.parents or []
     assert [(relation.type, relation.show_in_card) for relation in parents] == [("vacancy", True)]
+
+
+def test_examples_cover_every_kind() -> None:
+    manifests, problems = load_manifests([EXAMPLES])
+    assert problems == []
+    assert {manifest.spec.kind for manifest in manifests} == {"SmartProcess", "CrmEntity", "Directory", "Workplace"}

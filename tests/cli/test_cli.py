@@ -60,15 +60,19 @@ def test_validate_examples_prints_the_counts(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     # Counted from the YAML itself, independently of b24cfg.
     documents = [d for f in sorted(EXAMPLES.rglob("*.yaml")) for d in yaml.safe_load_all(f.read_text("utf-8")) if d]
+    kinds = [d["kind"] for d in documents]
     pipelines = [p for d in documents for p in d.get("pipelines") or []]
     stages = sum(len(p.get("stages") or []) for p in pipelines)
     fields = sum(len(d.get("fields") or []) for d in documents)
+    statuses = sum(len(d.get("statuses") or []) + len(d.get("items") or []) for d in documents if d["kind"] != "SmartProcess")
 
     result = run_cli("validate", "examples", cwd=tmp_path, state=tmp_path / "sandbox.json")
 
     assert result.returncode == 0, result
-    assert result.stdout == (f"Valid: {len(documents)} smart process(es), {len(pipelines)} pipeline(s), "
-                             f"{stages} stage(s), {fields} field(s).\n"), result
+    assert result.stdout == (f"Valid: {kinds.count('SmartProcess')} smart process(es), {len(pipelines)} pipeline(s), "
+                             f"{stages} stage(s), {fields} field(s), {kinds.count('CrmEntity')} CRM entity(-ies), "
+                             f"{statuses} status(es), {kinds.count('Directory')} directory(-ies), "
+                             f"{kinds.count('Workplace')} workplace(s).\n"), result
     assert result.stderr == "", result
     assert not (tmp_path / "sandbox.json").exists(), "validate opened the sandbox portal"
 
@@ -181,9 +185,10 @@ def test_apply_without_auto_approve_and_no_terminal_refuses(journey: Journey) ->
     clean_error(result)
     assert "--auto-approve" in result.stderr, result
     assert "Apply complete" not in result.stdout and "Applying" not in result.stdout, result
-    # Nothing changed: the next plan still creates everything and knows no portal object.
+    # Nothing changed: the next plan still creates everything and knows no portal object but the
+    # portal's own (the default deal pipeline).
     plan = journey.json("plan_json")
-    assert plan["known"] == {}
+    assert set(plan["known"]) == {"pipeline.deal.direct"}
     assert summary_of(result.stdout)[0] == plan["summary"]["add"]
 
 
