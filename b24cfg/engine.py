@@ -74,7 +74,8 @@ def read_portal(client: Client, languages: Sequence[str] = ()) -> State:
 def select(live: State, *, smart_process: str | None = None, entity: str | None = None,
            kind: str | None = None) -> State:
     """The part of ``live`` export writes: one smart process (by code or title), one entity, one
-    kind (``SmartProcess``, ``CrmEntity``, ``Directory``, ``Workplace``), or everything."""
+    kind (``SmartProcess``, ``CrmEntity``, ``Directory``, ``Workplace``), or everything; with the
+    smart processes the chosen ones link to."""
     tops = [r for r in live if r.address.parent() is None]
     if smart_process is not None:
         tops = [r for r in tops if r.address.kind == "smart_process"
@@ -85,6 +86,7 @@ def select(live: State, *, smart_process: str | None = None, entity: str | None 
         tops = [r for r in tops if r.address == Address("entity", (entity,))]
     if kind is not None:
         tops = [r for r in tops if r.address.kind == _KIND_OF[kind]]
+    tops = _with_references(live, tops)
     chosen = State(skipped={a: n for a, n in live.skipped.items() if any(a == t.address for t in tops)})
     for top in tops:
         chosen.add(top)
@@ -93,6 +95,29 @@ def select(live: State, *, smart_process: str | None = None, entity: str | None 
     # Smart processes outside the selection stay known by code, so references to them keep their names.
     chosen.type_ids = dict(live.type_ids)
     return chosen
+
+
+def _with_references(live: State, tops: list[Resource]) -> list[Resource]:
+    """``tops`` plus every smart process their relations and crm-field targets name, transitively:
+    manifests may only name smart processes that are in the manifests too (validate.py), so a
+    smart process is exported together with the ones it links to."""
+    chosen = {r.address: r for r in tops}
+    queue = list(tops)
+    while queue:
+        top = queue.pop()
+        if top.address.kind != "smart_process":
+            continue
+        names: set[str] = set()
+        for attr in ("relations.parents", "relations.children"):
+            names.update(str(e["type"]) for e in top.attrs.get(attr) or [])
+        for field in live.children(top.address, "field"):
+            names.update(str(t) for t in field.attrs.get("targets") or [])
+        for name in sorted(names):
+            found = live.get(Address("smart_process", (name,)))
+            if found is not None and found.address not in chosen:
+                chosen[found.address] = found
+                queue.append(found)
+    return sorted(chosen.values(), key=lambda r: r.address)
 
 
 def promotion_plan(client: Client, source: State, portal: PortalIdentity, *, prune: bool = False) -> Plan:

@@ -18,7 +18,7 @@ Only what differs from a default is written
     ``useInUserFields``. Fields: ``multiple``/``mandatory``/``showInFilter``/``searchable`` when
     true, ``editInList`` when false, ``sort`` when not 100, and only the ``settings`` whose value
     differs from what the portal stores for a field of that type when nothing is written.
-  * ``entityTypeId`` is never written (the file promotes to other portals by code), nor ``prune``.
+  * ``entityTypeId`` is never written (the file promotes to other portals by code).
 Always written
   * Both relation sides (also ``[]``: a written side is authoritative), every ``sort`` of
     pipelines, stages, statuses, enumeration items and directory items, ``fields`` (maybe ``[]``).
@@ -121,7 +121,9 @@ class _Names:
         self.code: dict[Address, str] = {}
         self.invented: set[Address] = set()
         self.title_shared: set[Address] = set()
-        taken = {r.address.key[0] for r in processes if not r.address.key[0].startswith("#")}
+        # Codes of every smart process on the portal: a subset export still names the ones it
+        # does not describe (relations, crm targets, workplaces).
+        taken = {r.address.key[0] for r in processes if not r.address.key[0].startswith("#")} | set(live.type_ids)
         for resource in processes:
             if not resource.address.key[0].startswith("#"):
                 self.code[resource.address] = resource.address.key[0]
@@ -135,7 +137,7 @@ class _Names:
             self.invented.add(resource.address)
             if titles.count(str(resource.attrs.get("title", ""))) > 1:
                 self.title_shared.add(resource.address)
-        self.known = set(self.code.values())
+        self.known = set(self.code.values()) | set(live.type_ids)
         self.by_entity_type: dict[int, str] = {}
         self.by_id: dict[int, str] = {}
         for resource in processes:

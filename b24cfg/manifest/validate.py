@@ -821,6 +821,7 @@ class _Checker:
             elif isinstance(part.spec, CrmEntity) and part.spec.statuses is not None:
                 self.check_stage_list(document, ("statuses",), f"the {entity} statuses", part.spec.statuses,
                                       "statuses")
+        self.check_status_codes(part, entity)
         prune = _one(EntityPrune, data, "prune")
         if prune is not None:
             for name in ("pipelines", "statuses", "fields"):
@@ -844,6 +845,27 @@ class _Checker:
                     self.report(document, ("fields", index, "targets", position),
                                 f"a crm field of a {entity} can link to {', '.join(ENTITY_FIELD_TARGETS)} only "
                                 f"(crm.{entity}.userfield keeps no other target); remove '{target}'")
+
+    def check_status_codes(self, part: _Parts, entity: str) -> None:
+        """crm.status keeps lead codes to 21 characters, quote and deal codes to 22 minus the
+        pipeline's ``C{id}:`` prefix (reference crm §5.3: the permission table's 30 minus the
+        attribute name); the limit of a deal pipeline other than the default leaves room for pipeline
+        ids up to 99, since ids differ between portals."""
+        spec = part.spec
+        if not isinstance(spec, CrmEntity):
+            return
+        lists: list[tuple[DataPath, int, list[Stage]]] = []
+        if entity in ("lead", "quote") and spec.statuses:
+            lists.append((("statuses",), 21 if entity == "lead" else 22, spec.statuses))
+        if entity == "deal":
+            for index, pipeline in enumerate(spec.pipelines or []):
+                lists.append((("pipelines", index, "stages"), 22 if pipeline.default else 18, pipeline.stages or []))
+        for base, limit, stages in lists:
+            for position, stage in enumerate(stages):
+                if len(stage.code) > limit:
+                    self.report(part.document, (*base, position, "code"),
+                                f"code '{stage.code}' is {len(stage.code)} characters long; the portal keeps at most "
+                                f"{limit} here (crm.status limits {entity} codes) — shorten it")
 
     def check_relation_pairs(self, registry: dict[str, _Parts]) -> None:
         """Both ends of a link between two managed smart processes must describe it the same way.

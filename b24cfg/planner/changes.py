@@ -32,8 +32,9 @@ TIER = {"smart_process": 0, "entity": 0, "directory": 0, "pipeline": 1, "field":
         "status": 2}
 DELETE_TIER = {**TIER, "pipeline": 3}
 # Inside a tier: deletes first (a pipeline holds one success stage; a field name is freed before it
-# is reused), then replaces, updates, creates.
-RANK = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3}
+# is reused), then updates, replaces, creates: updates move the success stage down before a stage is
+# added above it (the portal refuses a deal process stage sorted after the success stage).
+RANK = {Action.DELETE: 0, Action.UPDATE: 1, Action.REPLACE: 2, Action.CREATE: 3}
 
 
 @dataclass(frozen=True)

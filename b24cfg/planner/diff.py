@@ -271,7 +271,14 @@ def _pipelines(result: Diff, desired: State, want_sp: Resource, children: list[R
         else:
             before = rekey(have, have.address, want.address)
             attrs = compare(want, have)
-            if builtin and any(a.name == "default" for a in attrs):
+            if builtin and sp.key[0] in ("contact", "company") and have.attrs.get("default") and attrs:
+                # The client default pipeline is virtual (system): the portal refuses any change to it.
+                result.problems.append(
+                    f"{want.address}: the default {sp.key[0]} pipeline is the portal's system pipeline "
+                    f"{have.attrs['name']!r} and cannot be changed; write it as name: {have.attrs['name']!r}, "
+                    f"sort: {have.attrs['sort']}"
+                )
+            elif builtin and any(a.name == "default" for a in attrs):
                 result.problems.append(
                     f"{want.address}: the default {sp.key[0]} pipeline is the portal's own ({_default_name(haves)!r}) "
                     "and cannot move; mark that pipeline default: true in the manifest"

@@ -60,8 +60,11 @@ def read(row: Mapping[str, Any], pipeline: Address) -> Resource:
     }
     ids = {"ID": int(row["ID"]), "ENTITY_ID": row["ENTITY_ID"], "STATUS_ID": status_id,
            "system": row.get("SYSTEM") == "Y"}
-    # Made by the portal and never renamed: a default the manifest may reuse or remove.
-    untouched = bool(row.get("NAME_INIT")) and row.get("NAME_INIT") == name
+    # Made by the portal and never renamed: a default the manifest may reuse or remove. Only a
+    # smart process's stages all carry NAME_INIT; of deal stages only the system ones do, so an
+    # untouched deal stage is treated like any other (kept unless pruned).
+    untouched = bool(row.get("NAME_INIT")) and row.get("NAME_INIT") == name \
+        and str(row.get("ENTITY_ID", "")).startswith("DYNAMIC_")
     return Resource(pipeline.child(KIND, code), attrs, ids, origin="portal-default" if untouched else "portal")
 
 

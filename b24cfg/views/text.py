@@ -99,7 +99,10 @@ def _create_rows(after: Resource | None) -> list[_Row]:
     if after is None:
         return []
     rows = [("+", name, KNOWN_AFTER_APPLY, "") for name in _unknown_ids(after.address.kind, after)]
-    rows += [("+", name, value(after.ids[name]), "") for name in sorted(after.ids)]
+    # Only the kind's own portal ids: others ride along for the calls (a stage's directory), not
+    # for reading.
+    rows += [("+", name, value(after.ids[name]), "") for name in sorted(after.ids)
+             if name in PORTAL_IDS[after.address.kind]]
     rows += [("+", name, value(after.attrs[name]), "") for name in sorted(after.attrs)]
     return rows
 
@@ -107,7 +110,8 @@ def _create_rows(after: Resource | None) -> list[_Row]:
 def _delete_rows(before: Resource | None) -> list[_Row]:
     if before is None:
         return []
-    rows = [("-", name, value(before.ids[name]), "") for name in sorted(before.ids)]
+    rows = [("-", name, value(before.ids[name]), "") for name in sorted(before.ids)
+            if name in PORTAL_IDS[before.address.kind]]
     rows += [("-", name, value(before.attrs[name]), "") for name in sorted(before.attrs)]
     return rows
 

@@ -42,7 +42,7 @@ def fixture_changes(invoice_attrs: dict[str, Any] | None = None) -> list[Change]
                attrs=(AttrChange("type", "string", "double", forces_replacement=True),
                       AttrChange("label", "Amount", "Sum | total"))),
         Change(Action.DELETE, A("stage.contract.main.OLD"),
-               before=live("stage.contract.main.OLD", {"name": "Old"}, {"id": 44}, items=0),
+               before=live("stage.contract.main.OLD", {"name": "Old"}, {"ID": 44}, items=0),
                reason="a default stage the portal created"),
     ]
 
@@ -78,7 +78,7 @@ b24cfg will perform the following actions on {URL}:
 
   # stage.contract.main.OLD will be destroyed (a default stage the portal created)
   - stage "contract.main.OLD" {{
-      - id   = 44
+      - ID   = 44
       - name = "Old"
         # holds no items
     }}
