@@ -30,6 +30,13 @@ from b24cfg.views import text, value
 PORTAL_URL = "https://sandbox.test"
 BUILTIN_NAMES = {1: "lead", 2: "deal", 3: "contact", 4: "company", 7: "quote", 14: "order", 31: "invoice"}
 SEMANTICS = {"S": "success", "F": "failure"}
+ENTITY_TYPE_IDS = {"lead": 1, "deal": 2, "contact": 3, "company": 4, "quote": 7}
+PIPELINE_ENTITIES = ("deal", "contact", "company")
+STATUS_DIRECTORIES = {"lead": "STATUS", "quote": "QUOTE_STATUS"}
+PLAIN_DIRECTORIES = ("SOURCE", "CONTACT_TYPE", "COMPANY_TYPE", "EMPLOYEES", "INDUSTRY", "DEAL_TYPE", "HONORIFIC",
+                     "CALL_LIST")
+CRM_KEYS = (*ENTITY_TYPE_IDS, "directories", "directory_codes", "workplaces", "workplace_titles")
+"""The keys ``crm_view`` adds next to the smart processes of ``view``."""
 
 
 # --- how a plan reads, line by line ---------------------------------------------------------------
@@ -164,6 +171,152 @@ class Session:
         status = self.stage(code, pipeline, stage)["STATUS_ID"] if stage else None
         self.portal.add_items(etid, category_id=category, stage_id=status, count=count)
 
+    # --- built-in entities, directories and workplaces -----------------------------------------
+    def entity_pipelines(self, entity: str) -> list[dict[str, Any]]:
+        """The pipelines (crm.category) of deal, contact or company, in display order."""
+        return self._categories(ENTITY_TYPE_IDS[entity])
+
+    def entity_pipeline(self, entity: str, name: str) -> dict[str, Any]:
+        found = [c for c in self.entity_pipelines(entity) if c["name"] == name]
+        assert len(found) == 1, f"expected one {entity} pipeline {name!r}, found {len(found)}"
+        return found[0]
+
+    def entity_stages(self, entity: str, pipeline: str | None = None) -> list[dict[str, Any]]:
+        """crm.status rows of a deal pipeline (by name), or of the lead / quote status list."""
+        if entity in STATUS_DIRECTORIES:
+            return self._status_rows(STATUS_DIRECTORIES[entity])
+        assert pipeline is not None, f"name the {entity} pipeline"
+        cid = int(self.entity_pipeline(entity, pipeline)["id"])
+        return self._status_rows(f"DEAL_STAGE_{cid}" if cid else "DEAL_STAGE")
+
+    def entity_stage(self, entity: str, pipeline: str | None, stage: str) -> dict[str, Any]:
+        found = [r for r in self.entity_stages(entity, pipeline) if r["STATUS_ID"].split(":", 1)[-1] == stage]
+        assert len(found) == 1, f"expected one stage {stage!r} of {entity}/{pipeline}, found {len(found)}"
+        return found[0]
+
+    def entity_fields(self, entity: str) -> list[dict[str, Any]]:
+        """Every ``crm.{entity}.userfield`` field, as ``crm.{entity}.userfield.get`` gives it (label maps)."""
+        rows = self.rest(f"crm.{entity}.userfield.list", {"order": {"ID": "ASC"}})
+        return [self.rest(f"crm.{entity}.userfield.get", {"id": row["ID"]}) for row in rows]
+
+    def add_entity_items(self, entity: str, *, pipeline: str | None = None, stage: str | None = None,
+                         count: int = 1) -> None:
+        """Put ``count`` deals (contacts, companies) on a pipeline (by name; default: the default one)
+        or one of its stages, or leads or quotes on a status (``stage``)."""
+        etid = ENTITY_TYPE_IDS[entity]
+        category = None
+        if entity in PIPELINE_ENTITIES:
+            if pipeline is None:
+                pipeline = next(c["name"] for c in self.entity_pipelines(entity) if c["isDefault"] == "Y")
+            category = int(self.entity_pipeline(entity, pipeline)["id"])
+        status = self.entity_stage(entity, pipeline, stage)["STATUS_ID"] if stage else None
+        self.portal.add_items(etid, category_id=category, stage_id=status, count=count)
+
+    def _status_rows(self, entity_id: str) -> list[dict[str, Any]]:
+        rows = self.rest("crm.status.list", {"filter": {"ENTITY_ID": entity_id}})
+        return sorted(rows, key=lambda r: (int(r["SORT"]), int(r["ID"])))
+
+    def crm_view(self) -> dict[str, Any]:
+        """The built-in entities, plain directories and workplaces as a user would describe them, over
+        plain REST; the keys are ``CRM_KEYS`` (none can be a smart-process code but ``directories``,
+        ``directory_codes``, ``workplaces`` and ``workplace_titles``, which no scenario uses as one).
+
+        ``{deal|contact|company: {pipelines: {name: {id, sort, default, items, stages: {CODE: {name,
+        sort, color, semantics, items}}, stage_codes: [CODE, ...]}}, pipeline_names: [name, ...],
+        fields: {CODE: field}, field_codes: [CODE, ...]},
+        lead|quote: {statuses: {CODE: {name, sort, color, semantics, items}}, status_codes: [...],
+        fields, field_codes},
+        directories: {SOURCE: {CODE: {name, sort}}}, directory_codes: {SOURCE: [CODE, ...]},
+        workplaces: {title: {id, smartProcesses: [code, ...]}}, workplace_titles: [title, ...]}``;
+        a second pipeline or workplace with a name already seen is keyed ``<name> (id <id>)``;
+        pipelines, stages and statuses in display order (``*_names``/``*_codes`` list them all, so a
+        scenario can say what is gone), ``field_codes`` sorted, field codes without ``UF_CRM_``.
+        A field is shaped as in ``view`` (plus ``id`` and ``sort``).
+        """
+        rows = self.rest("crm.status.list", {"order": {"SORT": "ASC"}})
+        by_directory: dict[str, list[dict[str, Any]]] = {}
+        for row in sorted(rows, key=lambda r: (int(r["SORT"]), int(r["ID"]))):
+            by_directory.setdefault(str(row["ENTITY_ID"]), []).append(row)
+        out: dict[str, Any] = {}
+        for entity, etid in ENTITY_TYPE_IDS.items():
+            record: dict[str, Any] = {}
+            items = self._entity_items(etid)
+            if entity in PIPELINE_ENTITIES:
+                pipelines = {}
+                for category in self._categories(etid):
+                    cid = int(category["id"])
+                    directory = (f"DEAL_STAGE_{cid}" if cid else "DEAL_STAGE") if entity == "deal" else None
+                    stages = by_directory.get(directory, []) if directory else []
+                    name = category["name"] if category["name"] not in pipelines else f"{category['name']} (id {cid})"
+                    pipelines[name] = {
+                        "id": cid, "sort": int(category["sort"]), "default": category["isDefault"] == "Y",
+                        "items": sum(1 for i in items if int(i.get("categoryId") or 0) == cid),
+                        "stages": {_stage_code(r): _status_view(r, items) for r in stages},
+                        "stage_codes": [_stage_code(r) for r in stages],
+                    }
+                record.update(pipelines=pipelines, pipeline_names=list(pipelines))
+            if entity in STATUS_DIRECTORIES:
+                statuses = by_directory.get(STATUS_DIRECTORIES[entity], [])
+                record.update(statuses={_stage_code(r): _status_view(r, items) for r in statuses},
+                              status_codes=[_stage_code(r) for r in statuses])
+            fields = {str(f["FIELD_NAME"]).removeprefix("UF_CRM_"): self._entity_field_view(f)
+                      for f in self.entity_fields(entity)}
+            record.update(fields=fields, field_codes=sorted(fields))
+            out[entity] = record
+        out["directories"] = {d: {str(r["STATUS_ID"]): {"name": r["NAME"], "sort": int(r["SORT"])}
+                                  for r in by_directory.get(d, [])} for d in PLAIN_DIRECTORIES}
+        out["directory_codes"] = {d: [str(r["STATUS_ID"]) for r in by_directory.get(d, [])]
+                                  for d in PLAIN_DIRECTORIES}
+        codes = {int(t["id"]): _key(t) for t in self.types()}
+        workplaces = self._workplace_rows()
+        out["workplaces"] = {}
+        for w in workplaces:
+            title = w["title"] if w["title"] not in out["workplaces"] else f"{w['title']} (id {w['id']})"
+            out["workplaces"][title] = {
+                "id": int(w["id"]),
+                "smartProcesses": sorted(codes.get(int(t), f"#{t}") for t in w.get("typeIds") or []),
+            }
+        out["workplace_titles"] = [w["title"] for w in workplaces]
+        return out
+
+    def _workplace_rows(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            envelope = self.client.call_envelope("crm.automatedsolution.list",
+                                                 {"order": {"id": "ASC"}, "start": len(rows)})
+            page = list(envelope.result["automatedSolutions"])
+            rows.extend(page)
+            if envelope.next is None or not page:
+                assert len(rows) == int(envelope.total or 0), "crm.automatedsolution.list ended short"
+                return rows
+
+    def _entity_items(self, etid: int) -> list[dict[str, Any]]:
+        """Every item of a built-in type (id, and its pipeline and stage where the type has them)."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            envelope = self.client.call_envelope("crm.item.list", {"entityTypeId": etid, "start": len(rows),
+                                                                   "select": ["id", "categoryId", "stageId"]})
+            page = list(envelope.result["items"])
+            rows.extend(page)
+            if envelope.next is None or not page:
+                assert len(rows) == int(envelope.total or 0), "crm.item.list ended short"
+                return rows
+
+    @staticmethod
+    def _entity_field_view(raw: Mapping[str, Any]) -> dict[str, Any]:
+        label = raw.get("EDIT_FORM_LABEL")
+        return {
+            "id": int(raw["ID"]), "type": raw["USER_TYPE_ID"], "multiple": raw.get("MULTIPLE") == "Y",
+            "mandatory": raw.get("MANDATORY") == "Y", "showInFilter": str(raw.get("SHOW_FILTER") or "N") != "N",
+            "sort": int(raw.get("SORT") or 0),
+            "label": label.get("en") if isinstance(label, Mapping) else label,
+            "labels": dict(label) if isinstance(label, Mapping) else {},
+            "settings": dict(raw.get("SETTINGS") or {}),
+            "items": [{"value": e["VALUE"], "xmlId": e.get("XML_ID"), "default": e.get("DEF") == "Y",
+                       "sort": int(e.get("SORT") or 0), "id": int(e["ID"])}
+                      for e in sorted(raw.get("LIST") or [], key=lambda e: (int(e.get("SORT") or 0), int(e["ID"])))],
+        }
+
     def item_count(self, etid: int, **filter: Any) -> int:
         envelope = self.client.call_envelope(
             "crm.item.list", {"entityTypeId": etid, "select": ["id"], **({"filter": filter} if filter else {})})
@@ -239,6 +392,16 @@ class Session:
 
 def _key(record: Mapping[str, Any]) -> str:
     return str(record.get("code") or "") or f"#{record['title']}"
+
+
+def _stage_code(row: Mapping[str, Any]) -> str:
+    return str(row["STATUS_ID"]).split(":", 1)[-1]
+
+
+def _status_view(row: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"name": row["NAME"], "sort": int(row["SORT"]), "color": row.get("COLOR"),
+            "semantics": SEMANTICS.get(str(row.get("SEMANTICS") or ""), "process"),
+            "items": sum(1 for i in items if i.get("stageId") == row["STATUS_ID"])}
 
 
 @pytest.fixture

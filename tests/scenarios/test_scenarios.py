@@ -10,10 +10,13 @@ A folder is named for the behaviour it proves and holds:
     xfail:          (optional) "engine bug: ..." — a known engine bug; the scenario must fail
     setup:          REST calls made on the fresh portal before anything else: [{method, params}]
     items:          CRM items put on the portal once ``before`` is applied:
-                    [{smart_process, pipeline (name), stage (code), count}]
+                    [{smart_process, pipeline (name), stage (code), count}], or for a built-in
+                    entity [{entity: deal, pipeline (name; default: the default one), stage (code), count}]
+                    ([{entity: lead, stage (status code), count}] for leads and quotes)
     targets:        addresses given to plan as --target
-    error:          substrings of the PlanError that planning must raise; then no plan is
-                    checked, and planning must not have written to the portal
+    error:          substrings of the PlanError that planning must raise (or of the ManifestError
+                    that loading ``after`` raises); then no plan is checked, and planning must not
+                    have written to the portal
     plan:           the plan, exactly: "<symbol> <address>" per change, in plan order
     attributes:     every attribute an update or replace changes, exactly (any order):
                     "<address>: <attr> <old> -> <new>" with values as the text view spells them,
@@ -24,15 +27,19 @@ A folder is named for the behaviour it proves and holds:
     refused:        addresses check_safe(allow_destroy=False) must refuse, exactly (default: none)
     allow_destroy:  apply with --allow-destroy (default false)
     apply:          false to stop after checking the plan (default true)
-    portal:         after apply, the portal read over plain REST (see conftest.Session.view),
-                    matched on the keys written
+    portal:         after apply, the portal read over plain REST (see conftest.Session.view, and
+                    Session.crm_view for deal, contact, company, lead, quote, directories and
+                    workplaces), matched on the keys written
 ``hooks.py``       (optional) Python for what YAML cannot say: functions ``setup(session)``,
                    ``before_plan(session)``, ``check_plan(session, plan, manifests)``,
                    ``before_apply(session, plan)``, ``verify(session)``; it may plan further manifest
                    folders of its own (``default-pipeline-moves/pruned``).
 
 After apply the same manifests must plan to "No changes.", and every smart process that no manifest
-names (by code, or by title when adopted) must be exactly as it was before the scenario began.
+names (by code, or by title when adopted; a Workplace manifest names those it groups) must be exactly
+as it was before the scenario began. When a scenario has a manifest of another kind (or checks
+``portal:`` keys of ``crm_view``), the same holds for every built-in entity, plain directory and
+(without a Workplace manifest) the workplaces that no manifest of ``before`` or ``after`` names.
 """
 
 from __future__ import annotations
@@ -44,9 +51,9 @@ from typing import Any
 import pytest
 import yaml
 
-from b24cfg.errors import PlanError
+from b24cfg.errors import ManifestError, PlanError
 from b24cfg.views import text
-from tests.scenarios.conftest import Session, attribute_lines, mismatches, plan_lines
+from tests.scenarios.conftest import CRM_KEYS, Session, attribute_lines, mismatches, plan_lines
 
 HERE = Path(__file__).parent
 KEYS = {"proves", "xfail", "setup", "items", "targets", "error", "plan", "attributes", "unmanaged", "text",
@@ -96,22 +103,40 @@ def test_scenario(folder: Path, session: Session) -> None:
     expect: dict[str, Any] = yaml.safe_load((folder / "expect.yaml").read_text(encoding="utf-8"))
     hooks = _hooks(folder)
     s = session
-    manifests = s.load(folder / "after")
-    ours = {m.spec.code for m in manifests} | {f"#{m.spec.title}" for m in manifests}
+    try:
+        manifests = s.load(folder / "after")
+        unloadable: ManifestError | None = None
+    except ManifestError as problem:
+        if "error" not in expect:
+            raise
+        manifests, unloadable = [], problem
+    processes = [m.spec for m in manifests if m.spec.kind == "SmartProcess"]
+    ours = {p.code for p in processes} | {f"#{p.title}" for p in processes} \
+        | {code for m in manifests if m.spec.kind == "Workplace" for code in m.spec.smart_processes}
+    everything = [*manifests, *(s.load(folder / "before") if (folder / "before").is_dir() else [])]
+    crm = any(m.spec.kind != "SmartProcess" for m in everything) or bool(set(expect.get("portal", {})) & set(CRM_KEYS))
 
     for call in expect.get("setup", []):
         s.rest(call["method"], call.get("params", {}))
     _hook(hooks, "setup", s)
     others = {k: v for k, v in s.view().items() if k not in ours}
+    crm_others = _crm_others(s.crm_view(), everything) if crm else {}
 
     if (folder / "before").is_dir():
         s.converge(folder / "before")
     for spot in expect.get("items", []):
-        s.add_items(spot["smart_process"], pipeline=spot.get("pipeline"), stage=spot.get("stage"),
-                    count=spot.get("count", 1))
+        if "entity" in spot:
+            s.add_entity_items(spot["entity"], pipeline=spot.get("pipeline"), stage=spot.get("stage"),
+                               count=spot.get("count", 1))
+        else:
+            s.add_items(spot["smart_process"], pipeline=spot.get("pipeline"), stage=spot.get("stage"),
+                        count=spot.get("count", 1))
     _hook(hooks, "before_plan", s)
 
-    if "error" in expect:
+    if unloadable is not None:
+        for fragment in expect["error"]:
+            assert fragment in str(unloadable), str(unloadable)
+    elif "error" in expect:
         writes = s.portal.faults.writes_seen
         with pytest.raises(PlanError) as raised:
             s.plan(manifests, expect.get("targets", []))
@@ -122,10 +147,27 @@ def test_scenario(folder: Path, session: Session) -> None:
         _plan_and_apply(s, expect, hooks, manifests)
 
     view = s.view()
-    problems = mismatches(expect.get("portal", {}), view)
+    crm_view = s.crm_view() if crm else {}
+    assert not set(view) & set(crm_view), "a smart process's code is a crm_view key"
+    problems = mismatches(expect.get("portal", {}), {**view, **crm_view})
     assert not problems, "\n".join(problems)
     assert {k: view.get(k) for k in others} == others, "a smart process in no manifest was changed"
+    if crm:
+        assert _crm_others(crm_view, everything) == crm_others, \
+            "an entity, directory or workplace in no manifest was changed"
     _hook(hooks, "verify", s)
+
+
+def _crm_others(crm_view: dict[str, Any], manifests: list[Any]) -> dict[str, Any]:
+    """The part of ``crm_view`` that no manifest names: entities, directories, and the workplaces
+    unless a Workplace manifest is among them."""
+    named = {m.spec.entity for m in manifests if m.spec.kind == "CrmEntity"}
+    directories = {m.spec.directory for m in manifests if m.spec.kind == "Directory"}
+    out = {k: v for k, v in crm_view.items() if k in ("lead", "deal", "contact", "company", "quote") and k not in named}
+    out["directories"] = {d: v for d, v in crm_view["directories"].items() if d not in directories}
+    if not any(m.spec.kind == "Workplace" for m in manifests):
+        out["workplaces"] = crm_view["workplaces"]
+    return out
 
 
 def _plan_and_apply(s: Session, expect: dict[str, Any], hooks: ModuleType | None, manifests: list[Any]) -> None:
