@@ -82,3 +82,23 @@ def yn(value: bool) -> str:
 
 def is_y(value: Any) -> bool:
     return value in ("Y", "y", True, "true", 1, "1")
+
+
+def match_items(items: list[Mapping[str, Any]], live: list[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+    """Desired enumeration items (by position) matched to live ones, which keep their id and so the
+    choice every CRM item holds: by xmlId; failing that (an xmlId given to items made without
+    one), the unclaimed live item with the same value."""
+    by_xml = {e["xmlId"]: e for e in live if e.get("xmlId")}
+    matches: dict[int, Mapping[str, Any]] = {}
+    for position, item in enumerate(items):
+        if item.get("xmlId") and item["xmlId"] in by_xml:
+            matches[position] = by_xml[item["xmlId"]]
+    claimed = {id(e) for e in matches.values()}
+    for position, item in enumerate(items):
+        if position in matches:
+            continue
+        found = next((e for e in live if e["value"] == item["value"] and id(e) not in claimed), None)
+        if found is not None:
+            matches[position] = found
+            claimed.add(id(found))
+    return matches

@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from b24cfg.manifest.compile import label_value, settings_value
+from b24cfg.manifest.schema import ENTITY_FIELD_SETTINGS, ENTITY_FIELD_TARGETS
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
-from b24cfg.resources.base import Call, is_y, yn
+from b24cfg.resources.base import Call, is_y, match_items, yn
 
 KIND = "field"
 IMMUTABLE = frozenset({"type", "multiple"})
@@ -34,24 +35,11 @@ ENTITY_IDS = {"lead": "CRM_LEAD", "deal": "CRM_DEAL", "contact": "CRM_CONTACT", 
               "quote": "CRM_QUOTE"}
 PREFIX = "UF_CRM_"
 
-_IBLOCK = frozenset({"IBLOCK_TYPE_ID", "IBLOCK_ID", "DEFAULT_VALUE", "DISPLAY", "LIST_HEIGHT", "ACTIVE_FILTER"})
-WRITABLE_SETTINGS: dict[str, frozenset[str]] = {
-    "string": frozenset({"DEFAULT_VALUE", "ROWS"}),
-    "integer": frozenset({"DEFAULT_VALUE"}),
-    "double": frozenset({"DEFAULT_VALUE", "PRECISION"}),
-    "boolean": frozenset({"DEFAULT_VALUE", "DISPLAY"}),
-    "date": frozenset({"DEFAULT_VALUE"}),
-    "datetime": frozenset({"DEFAULT_VALUE"}),
-    "enumeration": frozenset({"DISPLAY", "LIST_HEIGHT"}),
-    "iblock_element": _IBLOCK,
-    "iblock_section": _IBLOCK,
-    "crm_status": frozenset(),  # ENTITY_TYPE comes from ``directory``
-    "crm": frozenset(),  # LEAD/CONTACT/COMPANY/DEAL come from ``targets``
-}
+WRITABLE_SETTINGS = ENTITY_FIELD_SETTINGS
 """Per type, the SETTINGS keys ``crm.*.userfield.add/update`` write (UserFieldProxy); any other key
-is dropped by the proxy (the type then fills its default)."""
-
-TARGETS = ("lead", "contact", "company", "deal")
+is dropped by the proxy (the type then fills its default). crm_status and crm write none the
+manifest gives: ENTITY_TYPE comes from ``directory``, LEAD/CONTACT/COMPANY/DEAL from ``targets``."""
+TARGETS = ENTITY_FIELD_TARGETS
 """The only crm-field targets this family stores."""
 
 _TARGET_KEYS = {"lead": "LEAD", "deal": "DEAL", "contact": "CONTACT", "company": "COMPANY", "quote": "QUOTE",
@@ -162,19 +150,8 @@ def _list_update(items: list[Mapping[str, Any]], live: list[Mapping[str, Any]]) 
     failing that, the unclaimed live item with its value. Matched items go with their ``ID`` (and
     the live xmlId when none is desired: an item sent without one gets md5(VALUE) instead), the
     others are added, and every live item left over is deleted — the portal keeps items not sent."""
-    by_xml = {e["xmlId"]: e for e in live if e.get("xmlId")}
-    matches: dict[int, Mapping[str, Any]] = {}
-    for position, item in enumerate(items):
-        if item.get("xmlId") and item["xmlId"] in by_xml:
-            matches[position] = by_xml[item["xmlId"]]
+    matches = match_items(items, live)
     claimed = {id(e) for e in matches.values()}
-    for position, item in enumerate(items):
-        if position in matches:
-            continue
-        found = next((e for e in live if e["value"] == item["value"] and id(e) not in claimed), None)
-        if found is not None:
-            matches[position] = found
-            claimed.add(id(found))
     out = []
     for position, item in enumerate(items):
         entry = _item(item)

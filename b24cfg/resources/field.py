@@ -18,7 +18,7 @@ from b24cfg.manifest.compile import label_value, settings_value
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
 from b24cfg.resources import entity_field
-from b24cfg.resources.base import Call, Join, Out, is_y, yn
+from b24cfg.resources.base import Call, Join, Out, is_y, match_items, yn
 
 KIND = "field"
 DEPENDS_ON = ("smart_process",)
@@ -98,22 +98,8 @@ def _settings(attrs: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str 
 
 
 def _enum(items: list[Mapping[str, Any]], live: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The authoritative enumeration list: items matched to live ones keep their id (and so the
-    choice every CRM item holds). An item matches the live one with its xmlId; failing that (an
-    xmlId given to items made without one), the unclaimed live item with its value."""
-    by_xml = {e["xmlId"]: e for e in live if e.get("xmlId")}
-    matches: dict[int, Mapping[str, Any]] = {}
-    for position, item in enumerate(items):
-        if item.get("xmlId") and item["xmlId"] in by_xml:
-            matches[position] = by_xml[item["xmlId"]]
-    claimed = {id(e) for e in matches.values()}
-    for position, item in enumerate(items):
-        if position in matches:
-            continue
-        found = next((e for e in live if e["value"] == item["value"] and id(e) not in claimed), None)
-        if found is not None:
-            matches[position] = found
-            claimed.add(id(found))
+    """The authoritative enumeration list: matched items go with their id (``match_items``)."""
+    matches = match_items(items, live)
     out = []
     for position, item in enumerate(items):
         entry: dict[str, Any] = {"value": item["value"], "def": yn(item["default"]), "sort": item["sort"]}

@@ -95,32 +95,41 @@ def _directory(address: Address, known: str | None = None) -> tuple[Out, Join | 
 
 
 def calls(change: Change) -> list[Call]:
+    where: dict[str, Any] = {}
+    if change.action in (Action.CREATE, Action.REPLACE):
+        assert change.after is not None
+        known = change.after.ids.get("stages") or (change.before.ids.get("ENTITY_ID") if change.before else None)
+        cid, entity_id = _directory(change.address, known)
+        where = {"ENTITY_ID": entity_id, "CATEGORY_ID": cid}
+    return row_calls(change, where, _id(change) if change.before is not None else 0)
+
+
+def row_calls(change: Change, where: Mapping[str, Any], row_id: int | Out) -> list[Call]:
+    """The crm.status calls of a stage or status row: delete (``FORCED``: system rows too), add
+    into the directory ``where`` names, update (NAME, SORT and COLOR always: without SORT the
+    portal moves the row to 10; ENTITY_ID, STATUS_ID and SEMANTICS are immutable)."""
     address = change.address
     result: list[Call] = []
     if change.action in (Action.DELETE, Action.REPLACE):
-        assert change.before is not None
-        result.append(Call("crm.status.delete", {"id": _id(change), "params": {"FORCED": "Y"}}, 2, address))
+        result.append(Call("crm.status.delete", {"id": row_id, "params": {"FORCED": "Y"}}, 2, address))
     if change.action in (Action.CREATE, Action.REPLACE):
         assert change.after is not None
         attrs = change.after.attrs
-        known = change.after.ids.get("stages") or (change.before.ids.get("ENTITY_ID") if change.before else None)
-        cid, entity_id = _directory(address, known)
-        fields: dict[str, Any] = {
-            "ENTITY_ID": entity_id, "STATUS_ID": address.key[-1], "NAME": attrs["name"], "SORT": attrs["sort"],
-            "CATEGORY_ID": cid,
-        }
+        fields: dict[str, Any] = {"ENTITY_ID": where["ENTITY_ID"], "STATUS_ID": address.key[-1],
+                                  "NAME": attrs["name"], "SORT": attrs["sort"],
+                                  **{k: v for k, v in where.items() if k != "ENTITY_ID"}}
         if attrs.get("color"):
             fields["COLOR"] = attrs["color"]
-        if attrs["semantics"] in SEMANTICS_CODE:
+        if attrs.get("semantics") in SEMANTICS_CODE:
             fields["SEMANTICS"] = SEMANTICS_CODE[attrs["semantics"]]
         result.append(Call("crm.status.add", {"fields": fields}, 2, address, produces={"ID": ()}))
     if change.action is Action.UPDATE:
         assert change.after is not None and change.before is not None
         attrs = {**change.before.attrs, **change.after.attrs}
-        fields = {"NAME": attrs["name"], "SORT": attrs["sort"]}
+        update: dict[str, Any] = {"NAME": attrs["name"], "SORT": attrs["sort"]}
         if attrs.get("color"):
-            fields["COLOR"] = attrs["color"]
-        result.append(Call("crm.status.update", {"id": _id(change), "fields": fields}, 2, address))
+            update["COLOR"] = attrs["color"]
+        result.append(Call("crm.status.update", {"id": row_id, "fields": update}, 2, address))
     return result
 
 

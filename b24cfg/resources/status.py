@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from b24cfg.model import STATUS_ENTITIES, Address, Resource
-from b24cfg.planner.changes import Action, Change
+from b24cfg.planner.changes import Change
 from b24cfg.resources.base import Call
-from b24cfg.resources.stage import SEMANTICS, SEMANTICS_CODE
+from b24cfg.resources.stage import SEMANTICS, row_calls
 
 KIND = "status"
 DEPENDS_ON = ("entity", "directory")
@@ -40,29 +40,7 @@ def read(row: Mapping[str, Any], parent: Address) -> Resource:
 
 
 def calls(change: Change) -> list[Call]:
-    address = change.address
-    parent = address.parent()
+    parent = change.address.parent()
     assert parent is not None
-    result: list[Call] = []
-    if change.action in (Action.DELETE, Action.REPLACE):
-        assert change.before is not None
-        result.append(Call("crm.status.delete", {"id": int(change.before.ids["ID"]), "params": {"FORCED": "Y"}}, 2,
-                           address))
-    if change.action in (Action.CREATE, Action.REPLACE):
-        assert change.after is not None
-        attrs = change.after.attrs
-        fields: dict[str, Any] = {"ENTITY_ID": directory_of(parent), "STATUS_ID": address.key[-1],
-                                  "NAME": attrs["name"], "SORT": attrs["sort"]}
-        if attrs.get("color"):
-            fields["COLOR"] = attrs["color"]
-        if attrs.get("semantics") in SEMANTICS_CODE:
-            fields["SEMANTICS"] = SEMANTICS_CODE[attrs["semantics"]]
-        result.append(Call("crm.status.add", {"fields": fields}, 2, address, produces={"ID": ()}))
-    if change.action is Action.UPDATE:
-        assert change.after is not None and change.before is not None
-        attrs = {**change.before.attrs, **change.after.attrs}
-        fields = {"NAME": attrs["name"], "SORT": attrs["sort"]}
-        if attrs.get("color"):
-            fields["COLOR"] = attrs["color"]
-        result.append(Call("crm.status.update", {"id": int(change.before.ids["ID"]), "fields": fields}, 2, address))
-    return result
+    row_id = int(change.before.ids["ID"]) if change.before is not None else 0
+    return row_calls(change, {"ENTITY_ID": directory_of(parent)}, row_id)
