@@ -11,9 +11,12 @@ next request. A call declares what it produces by result path (usable inside the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from b24cfg.manifest.compile import settings_value
 
 from b24cfg.model import Address
 
@@ -102,3 +105,32 @@ def match_items(items: list[Mapping[str, Any]], live: list[Mapping[str, Any]]) -
             matches[position] = found
             claimed.add(id(found))
     return matches
+
+
+TARGET_KEYS = {"lead": "LEAD", "deal": "DEAL", "contact": "CONTACT", "company": "COMPANY", "quote": "QUOTE",
+               "invoice": "SMART_INVOICE"}
+"""crm-field settings key of each built-in target (smart processes are ``DYNAMIC_{entityTypeId}``)."""
+TARGET_NAMES = {v: k for k, v in TARGET_KEYS.items()}
+DYNAMIC = re.compile(r"^DYNAMIC_(\d+)$")
+
+
+def settings_attrs(user_type: str, stored: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    """A live field's settings as manifests hold them: crm target flags become ``targets``
+    (built-in names, smart-process codes by ``names`` entityTypeId, else ``#<key>``; orders are
+    never a target), crm_status ``ENTITY_TYPE`` becomes ``directory``, the rest ``settings``."""
+    settings = dict(stored)
+    attrs: dict[str, Any] = {}
+    if user_type == "crm":
+        targets = []
+        for key in list(settings):
+            match = DYNAMIC.match(key)
+            if key in TARGET_NAMES or match or key == "ORDER":
+                value = settings.pop(key)
+                if is_y(value) and key != "ORDER":
+                    targets.append(TARGET_NAMES.get(key) or names.get(int(match.group(1)) if match else 0)
+                                   or f"#{key}")
+        attrs["targets"] = sorted(targets)
+    if user_type == "crm_status":
+        attrs["directory"] = str(settings.pop("ENTITY_TYPE", "") or "")
+    attrs["settings"] = settings_value(settings)
+    return attrs

@@ -16,15 +16,14 @@ being sent with ``ID``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from b24cfg.manifest.compile import label_value, settings_value
+from b24cfg.manifest.compile import label_value
 from b24cfg.manifest.schema import ENTITY_FIELD_SETTINGS, ENTITY_FIELD_TARGETS
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
-from b24cfg.resources.base import Call, is_y, match_items, yn
+from b24cfg.resources.base import TARGET_KEYS, Call, is_y, match_items, settings_attrs, yn
 
 KIND = "field"
 IMMUTABLE = frozenset({"type", "multiple"})
@@ -42,10 +41,6 @@ manifest gives: ENTITY_TYPE comes from ``directory``, LEAD/CONTACT/COMPANY/DEAL 
 TARGETS = ENTITY_FIELD_TARGETS
 """The only crm-field targets this family stores."""
 
-_TARGET_KEYS = {"lead": "LEAD", "deal": "DEAL", "contact": "CONTACT", "company": "COMPANY", "quote": "QUOTE",
-                "invoice": "SMART_INVOICE"}
-_TARGET_NAMES = {v: k for k, v in _TARGET_KEYS.items()}
-_DYNAMIC = re.compile(r"^DYNAMIC_(\d+)$")
 _LABELS = ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL")
 
 
@@ -68,7 +63,6 @@ def read(row: Mapping[str, Any], entity: Address, names: Mapping[int, str] | Non
     user_type = str(row.get("USER_TYPE_ID", ""))
     raw_settings = row.get("SETTINGS")
     stored = dict(raw_settings) if isinstance(raw_settings, Mapping) else {}
-    settings = dict(stored)
     label = row.get("EDIT_FORM_LABEL")
     attrs: dict[str, Any] = {
         "type": user_type, "multiple": is_y(row.get("MULTIPLE")),
@@ -77,19 +71,7 @@ def read(row: Mapping[str, Any], entity: Address, names: Mapping[int, str] | Non
         "editInList": is_y(row.get("EDIT_IN_LIST")), "searchable": is_y(row.get("IS_SEARCHABLE")),
         "sort": int(row.get("SORT") or 0),
     }
-    if user_type == "crm":
-        targets = []
-        for key in list(settings):
-            match = _DYNAMIC.match(key)
-            if key in _TARGET_NAMES or match or key == "ORDER":
-                value = settings.pop(key)
-                if is_y(value) and key != "ORDER":  # orders are never a crm-field target
-                    targets.append(_TARGET_NAMES.get(key)
-                                   or (names or {}).get(int(match.group(1)) if match else 0) or f"#{key}")
-        attrs["targets"] = sorted(targets)
-    if user_type == "crm_status":
-        attrs["directory"] = str(settings.pop("ENTITY_TYPE", "") or "")
-    attrs["settings"] = settings_value(settings)
+    attrs.update(settings_attrs(user_type, stored, names or {}))
     enum = [e for e in row.get("LIST") or [] if isinstance(e, Mapping)]
     if user_type == "enumeration":
         attrs["items"] = [
@@ -113,7 +95,7 @@ def _settings(attrs: Mapping[str, Any]) -> dict[str, Any]:
     if user_type == "crm" and "targets" in attrs:
         wanted = set(attrs["targets"] or [])
         for target in TARGETS:
-            settings[_TARGET_KEYS[target]] = yn(target in wanted)
+            settings[TARGET_KEYS[target]] = yn(target in wanted)
     if user_type == "crm_status" and "directory" in attrs:
         settings["ENTITY_TYPE"] = attrs["directory"]
     return settings

@@ -10,15 +10,16 @@ touched when ``userTypeId: "enumeration"`` rides along; ``showInList`` cannot be
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from b24cfg.manifest.compile import label_value, settings_value
+from b24cfg.manifest.compile import label_value
 from b24cfg.model import Address, Resource
 from b24cfg.planner.changes import Action, Change
 from b24cfg.resources import entity_field
-from b24cfg.resources.base import Call, Join, Out, is_y, match_items, yn
+from b24cfg.resources.base import (
+    DYNAMIC, TARGET_KEYS, TARGET_NAMES, Call, Join, Out, is_y, match_items, settings_attrs, yn,
+)
 
 KIND = "field"
 DEPENDS_ON = ("smart_process",)
@@ -26,10 +27,6 @@ IMMUTABLE = frozenset({"type", "multiple"})
 IDS = ("id",)
 """Portal ids a live field carries; the first identifies it."""
 
-TARGET_KEYS = {"lead": "LEAD", "deal": "DEAL", "contact": "CONTACT", "company": "COMPANY", "quote": "QUOTE",
-               "invoice": "SMART_INVOICE"}
-_TARGET_NAMES = {v: k for k, v in TARGET_KEYS.items()}
-_DYNAMIC = re.compile(r"^DYNAMIC_(\d+)$")
 
 
 def code_of(field_name: str, type_id: int) -> str | None:
@@ -52,19 +49,7 @@ def read(raw: Mapping[str, Any], sp: Address, type_id: int, names: Mapping[int, 
         "editInList": is_y(raw.get("editInList")), "searchable": is_y(raw.get("isSearchable")),
         "sort": int(raw.get("sort") or 0),
     }
-    if user_type == "crm":
-        targets = []
-        for key in list(settings):
-            match = _DYNAMIC.match(key)
-            if key in _TARGET_NAMES or match or key == "ORDER":
-                value = settings.pop(key)
-                if is_y(value) and key != "ORDER":
-                    targets.append(_TARGET_NAMES.get(key) or names.get(int(match.group(1)) if match else 0)
-                                   or f"#{key}")
-        attrs["targets"] = sorted(targets)
-    if user_type == "crm_status":
-        attrs["directory"] = str(settings.pop("ENTITY_TYPE", "") or "")
-    attrs["settings"] = settings_value(settings)
+    attrs.update(settings_attrs(user_type, settings, names))
     enum = [e for e in raw.get("enum") or [] if isinstance(e, Mapping)]
     if user_type == "enumeration":
         attrs["items"] = [
@@ -85,7 +70,7 @@ def _settings(attrs: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str 
     settings.update(current)
     settings.update(attrs.get("settings", {}))
     if "targets" in attrs:
-        for key in [k for k in settings if isinstance(k, str) and (k in _TARGET_NAMES or _DYNAMIC.match(k))]:
+        for key in [k for k in settings if isinstance(k, str) and (k in TARGET_NAMES or DYNAMIC.match(k))]:
             settings[key] = "N"
         for target in attrs["targets"]:
             if target in TARGET_KEYS:
