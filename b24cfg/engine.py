@@ -18,7 +18,7 @@ from b24cfg.executor import ApplyReport, Executor, Hook
 from b24cfg.manifest.compile import compile_manifests
 from b24cfg.manifest.schema import PLAIN_DIRECTORIES
 from b24cfg.manifest.validate import Manifest, load_manifests_or_raise
-from b24cfg.model import ENTITIES, Address, Resource, Scope, State
+from b24cfg.model import APP_KINDS, ENTITIES, Address, Resource, Scope, State
 from b24cfg.planner.changes import Action, AttrChange, Change
 from b24cfg.planner.diff import Diff, compare, diff
 from b24cfg.planner.plan import ManualStep, Plan, PortalIdentity, ordered
@@ -26,6 +26,12 @@ from b24cfg.portal import Client
 from b24cfg.resources import ADAPTERS
 from b24cfg.resources.smart_process import BUILTIN_IDS
 
+
+
+def application_kinds(manifests: Sequence[Manifest]) -> tuple[str, ...]:
+    """What the application registers that the manifests manage (robot, activity, trigger, event,
+    placement): reading or writing any of it needs an application context."""
+    return Scope.of(compile_manifests(manifests)[0]).app
 
 
 def make_plan(
@@ -58,7 +64,7 @@ def plan_state(
         tuple(sorted(set(found.unmanaged))), tuple(manual), warnings=tuple(warnings),
         targets=tuple(str(t) for t in targets),
         adopt=tuple(t for t in scope.titles if t in adopted), languages=scope.languages,
-        entities=scope.entities, directories=scope.directories, workplaces=scope.workplaces,
+        entities=scope.entities, directories=scope.directories, workplaces=scope.workplaces, app=scope.app,
     )
 
 
@@ -161,7 +167,7 @@ def _count_query(change: Change, owners: Mapping[Address, Resource]) -> tuple[in
     if before is None or before.origin == "predicted":
         return None
     kind = change.address.kind
-    if kind == "workplace" or (kind == "status" and not change.address.builtin):
+    if kind == "workplace" or kind in APP_KINDS or (kind == "status" and not change.address.builtin):
         return None  # holds no items (a directory entry's items only lose the reference: uncounted)
     owner = owners.get(Address("smart_process", change.address.key[:1]))
     etid = BUILTIN_IDS.get(change.address.key[0]) if change.address.builtin else \
@@ -260,7 +266,10 @@ def _drift(changes: Sequence[Change], known: Mapping[tuple[Address, str], Any], 
     for change in changes:
         assert change.after is not None
         kind = change.address.kind
-        have = by_id.get((kind, str(known.get((change.address, ADAPTERS[kind].IDS[0])))))
+        if getattr(ADAPTERS[kind], "NATURAL", False):
+            have = live.get(change.address)  # found by its natural key; there is no portal id
+        else:
+            have = by_id.get((kind, str(known.get((change.address, ADAPTERS[kind].IDS[0])))))
         if have is None:
             drift.append((change.address, AttrChange("(exists)", None, True)))
             continue

@@ -1,7 +1,7 @@
 """Apply a Plan tier by tier through batches; stop at the first error; report every address.
 
 Every change becomes REST calls (``resources.<kind>.calls``), ordered by tier (parents first;
-inside a tier every ``*.delete`` call first — the delete half of a replace too — then the rest in
+inside a tier every ``*.delete`` and ``*.unbind`` call first — the delete half of a replace too — then the rest in
 plan order). Calls are packed 50 to a ``batch`` with ``halt``; a value that
 only an earlier call of the same batch produces travels as a ``$result[...]`` reference where the
 server's greedy reference syntax allows it, otherwise the batch is sent and the value filled in
@@ -129,7 +129,7 @@ class Executor:
                 # Inside a tier every removal runs first, the delete half of a replace included: a
                 # pipeline holds one success stage, so a stage replaced away from success must be gone
                 # before another is replaced into it (the plan lists replaces by address).
-                phase = 0 if call.method.endswith(".delete") else 1
+                phase = 0 if call.method.endswith((".delete", ".unbind")) else 1
                 steps.append(_Step(call, index, (call.tier, phase, index, number)))
         # The first step producing each value: a value only an earlier step produces can be used
         # (a replaced stage's delete needs the old ID; its own add produces the new one, later).

@@ -4,7 +4,9 @@ Round 1 is one batch: the first two pages of ``crm.type.list``, every ``crm.stat
 (that list is not paginated, so all stages of every pipeline, lead and quote statuses and plain
 directories come in one command), and for each built-in entity read its ``crm.category.list`` and
 one ``crm.{entity}.userfield.list`` per label language (neither is paginated, and enumeration items
-come with the list), and the first page of workplaces. Then any further
+come with the list), the first page of workplaces, and what the application registers (its
+version, its options — the fingerprints — and the robot, activity, trigger, event and placement
+lists, none of them paginated). Then any further
 type pages, and for each managed smart process ``crm.type.get`` (the list omits relations),
 ``crm.category.list`` and ``userfieldconfig.list`` on ``CRM_{id}`` once per label language (a list
 carries the labels of the one language it selects); last, ``userfieldconfig.get`` for each
@@ -24,11 +26,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from b24cfg.manifest.schema import ITEM_CODE
-from b24cfg.model import STATUS_ENTITIES, Address, Resource, Scope, State
+from b24cfg.model import APPLICATION, STATUS_ENTITIES, Address, Resource, Scope, State
 from b24cfg.portal import Batch, Client
 from b24cfg.portal.client import PAGE
 from b24cfg.portal.errors import IncompleteListing, PortalError
-from b24cfg.resources import entity_field, field, pipeline, smart_process, stage, status, workplace
+from b24cfg.resources import (
+    entity_field, event_binding, field, pipeline, placement, robot, smart_process, stage, status, trigger, workplace,
+)
 
 
 LABEL_LANGUAGE = "en"
@@ -37,6 +41,9 @@ LABEL_LANGUAGE = "en"
 
 ENTITY_TYPE_IDS = {name: smart_process.BUILTIN_IDS[name] for name in ("lead", "deal", "contact", "company", "quote")}
 PIPELINE_ENTITIES = ("deal", "contact", "company")
+APP_LISTS = {"robot": "bizproc.robot.list", "activity": "bizproc.activity.list",
+             "trigger": "crm.automation.trigger.list", "event": "event.get", "placement": "placement.get"}
+"""How each kind the application registers is listed (codes only for robots and activities)."""
 
 
 def read(client: Client, scope: Scope, *, every_smart_process: bool = False) -> State:
@@ -60,6 +67,9 @@ def read(client: Client, scope: Scope, *, every_smart_process: bool = False) -> 
     }
     workplaces_key = first.add("crm.automatedsolution.list", {"order": {"id": "ASC"}, "start": 0}).key \
         if scope.workplaces else None
+    app_keys = {name: first.add(method, {}).key for name, method in
+                (("info", "app.info"), ("options", "app.option.get"), *((k, APP_LISTS[k]) for k in scope.app))} \
+        if scope.app else {}
     answer = client.batch(first)
     _raise_errors(answer.errors)
     types = list(answer[types_key]["types"])
@@ -99,7 +109,31 @@ def read(client: Client, scope: Scope, *, every_smart_process: bool = False) -> 
     codes_by_id = {int(t["id"]): str(t.get("code") or f"#{t['id']}") for t in types}
     for raw in workplaces:
         state.add(workplace.read(raw, codes_by_id))
+    if app_keys:
+        _application(state, {name: answer[key] for name, key in app_keys.items()})
     return state
+
+
+def _application(state: State, answers: Mapping[str, Any]) -> None:
+    """The application (its version, which fingerprints are stamped with) and what it registered."""
+    info = answers["info"] if isinstance(answers["info"], Mapping) else {}
+    version = int(info.get("VERSION") or 0)
+    state.add(Resource(APPLICATION, {}, {"version": version}, origin="portal"))
+    # app.option.get answers [] when the application has no options (an empty PHP array).
+    options = answers["options"] if isinstance(answers["options"], Mapping) else {}
+    for kind in ("robot", "activity"):
+        for code in answers.get(kind) or []:
+            state.add(robot.read(kind, str(code), options, version))
+    for raw in answers.get("trigger") or []:
+        state.add(trigger.read(raw))
+    taken: set[Address] = set()
+    for raw in answers.get("event") or []:
+        state.add(event_binding.read(raw, options, version, taken))
+    for raw in answers.get("placement") or []:
+        found = placement.read(raw)
+        if found.address in state:
+            continue  # a user-mode placement bound again for another user: one binding for b24cfg
+        state.add(found)
 
 
 def _by_directory(statuses: list[Any]) -> dict[str, list[Any]]:

@@ -53,6 +53,10 @@ Decisions a user will notice
 * OAuth: a refresh token stored in ``token_file`` wins over ``refresh_token_env`` (it is newer);
   every refresh writes the rotated token there (mode 0600). When that fails, or no ``token_file``
   is configured, ``Target.warnings`` says the new token is lost and what to do.
+* Robots, activities, triggers, event and placement bindings need an application context: with
+  manifests that manage them, a target that logs in with a webhook is refused before any request,
+  with what to create and configure (``require_application``). The built-in sandbox then connects
+  as its own local application (OAuth, through its token endpoint).
 * The built-in sandbox keeps its state in ``B24CFG_SANDBOX_STATE`` when set (as ``b24cfg sandbox``
   does), else ``.b24cfg/sandbox.json`` next to the project file (or in the current directory).
 * Variables are text; numbers keep their spelling (``12``, ``007``) and switches read ``true``/``false``.
@@ -64,7 +68,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -81,7 +85,10 @@ from b24cfg.portal.auth import DEFAULT_TOKEN_URL, Auth, OAuthAuth, TokenSet, Web
 from b24cfg.portal.client import Client
 from b24cfg.portal.errors import mask, register_secret
 from b24cfg.portal.limits import ENTERPRISE, STANDARD, Pacing
-from b24cfg.sandbox.portal import SANDBOX_DOMAIN, SANDBOX_WEBHOOK_CODE, SANDBOX_WEBHOOK_USER, SandboxPortal
+from b24cfg.sandbox.portal import (
+    SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_DOMAIN, SANDBOX_REFRESH_TOKEN, SANDBOX_WEBHOOK_CODE,
+    SANDBOX_WEBHOOK_USER, SandboxPortal,
+)
 from b24cfg.sandbox.transport import SandboxTransport
 
 PROJECT_FILE = "b24cfg.yaml"
@@ -714,18 +721,62 @@ def write_private(path: Path, text: str) -> None:
 
 # --- the client ------------------------------------------------------------------------------------
 
-def open_client(target: Target, *, clock: Clock | None = None) -> Client:
-    """A REST client for ``target``.
+APP_SCOPES = ("crm", "bizproc", "placement", "userfieldconfig")
+"""The permissions the local application needs: CRM configuration, robots and activities, widgets,
+smart-process fields (events and app.option need none)."""
+
+_APP_NOUNS = {"robot": "robots", "activity": "activities", "trigger": "triggers", "event": "event bindings",
+              "placement": "placements"}
+
+
+def require_application(target: Target, kinds: Sequence[str]) -> None:
+    """Refuse, before any request, a target that cannot register ``kinds`` (robot, event, ...):
+    Bitrix24 accepts those only from an application (OAuth), never from an incoming webhook."""
+    if not kinds or target.is_sandbox or isinstance(target.auth, OAuthAuth):
+        return
+    what = ", ".join(_APP_NOUNS[kind] for kind in kinds)
+    if target.source in ("--portal", PORTAL_VARIABLE):
+        login = f"{target.source} gives an incoming webhook"
+        name = "production"  # an example environment name
+    else:
+        login = f"environment '{target.name}' logs in with an incoming webhook (webhook_env)"
+        name = target.name
+    raise ConfigError(
+        f"The manifests manage {what} (kind: Application), which Bitrix24 accepts only from an application: "
+        f"bizproc.robot.*, crm.automation.trigger.*, event.* and placement.* refuse webhooks (\"Application "
+        f"context required\"). {login}, so the local application's client id, client secret and refresh token are "
+        f"missing. Nothing was sent to the portal.\n"
+        f"Create a local application on {target.url}: Applications > Developer resources > Other > Local "
+        f"application, server-side, 'Uses only API', with the permissions {', '.join(APP_SCOPES)}; install it and "
+        f"get a refresh token (README, \"Local application\"). Then configure it in b24cfg.yaml:\n"
+        f"  environments:\n"
+        f"    {name}:\n"
+        f"      portal: {target.url}\n"
+        f"      app:\n"
+        f"        client_id_env: B24_APP_ID           # the application code (local.xxxx.yyyy)\n"
+        f"        client_secret_env: B24_APP_SECRET   # the application key\n"
+        f"        refresh_token_env: B24_APP_REFRESH\n"
+        f"        token_file: .b24cfg/{name}-token.json\n"
+        f"and set those three environment variables (or leave the Application manifest out of this run)."
+    )
+
+
+def open_client(target: Target, *, clock: Clock | None = None, app: bool = False) -> Client:
+    """A REST client for ``target``; ``app``: in an application context (``require_application``
+    first). A target configured with ``app`` always connects as that application.
 
     For the built-in sandbox the portal runs in-process on its state file (created when missing);
     the sandbox saves after every write, so separate processes see the same portal. Two processes
     writing at the same time (an ``apply`` while ``b24cfg sandbox serve`` runs on the same file) are
-    not coordinated: the last to save wins.
+    not coordinated: the last to save wins. With ``app`` it connects as the sandbox's own local
+    application, through the sandbox's OAuth token endpoint.
     """
     pacing = PACINGS[target.pacing]
     if target.sandbox_state is not None:
         portal = SandboxPortal(target.sandbox_state, clock=clock)
-        auth = WebhookAuth(f"{SANDBOX_URL}/rest/{SANDBOX_WEBHOOK_USER}/{SANDBOX_WEBHOOK_CODE}/")
+        auth: Auth = OAuthAuth(SANDBOX_URL, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN,
+                               token_url=f"{SANDBOX_URL}/oauth/token/") if app else \
+            WebhookAuth(f"{SANDBOX_URL}/rest/{SANDBOX_WEBHOOK_USER}/{SANDBOX_WEBHOOK_CODE}/")
         return Client(auth, transport=SandboxTransport(portal), clock=clock, pacing=pacing)
     if target.auth is None:
         raise ConfigError(f"The target {target} has no credentials")

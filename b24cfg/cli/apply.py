@@ -38,17 +38,23 @@ def apply(
     ctx = context(project, env, portal)
     ctx.warn()
     as_json = output_format is ApplyFormat.json
-    with ctx.client() as client:
-        if plan_file is not None:
-            if paths or target:
-                raise PlanError("a saved plan is applied exactly as it is: leave out manifest paths and --target")
-            try:
-                chosen = Plan.loads(plan_file.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise PlanError(f"cannot read the plan file {plan_file}: {exc.strerror}") from None
+    saved: Plan | None = None
+    if plan_file is not None:
+        if paths or target:
+            raise PlanError("a saved plan is applied exactly as it is: leave out manifest paths and --target")
+        try:
+            saved = Plan.loads(plan_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PlanError(f"cannot read the plan file {plan_file}: {exc.strerror}") from None
+        manifests = []
+    else:
+        manifests = ctx.manifests(paths)
+    with ctx.client(saved.app if saved is not None else engine.application_kinds(manifests)) as client:
+        if saved is not None:
+            chosen = saved
             engine.check_saved(client, chosen, ctx.identity())
         else:
-            chosen = engine.make_plan(client, ctx.manifests(paths), ctx.identity(), [Address.parse(t) for t in target or []])
+            chosen = engine.make_plan(client, manifests, ctx.identity(), [Address.parse(t) for t in target or []])
             if not as_json:
                 typer.echo(text.render_plan(chosen, color=sys.stdout.isatty()))
         if chosen.empty:

@@ -15,7 +15,7 @@ from b24cfg.manifest import load_manifests_or_raise
 from b24cfg.manifest.validate import Manifest
 from b24cfg.planner.plan import PortalIdentity
 from b24cfg.portal import Client
-from b24cfg.settings import Project, Target, load_project, open_client, resolve
+from b24cfg.settings import Project, Target, load_project, open_client, require_application, resolve
 
 PathsArgument = typer.Argument(None, help="Manifest files or directories (default: the project file's manifests).")
 EnvOption = typer.Option(None, "--env", "-e", help="Environment from b24cfg.yaml (default: its default_environment, "
@@ -40,8 +40,12 @@ class Context:
             )
         return load_manifests_or_raise(chosen, dict(self.target.variables))
 
-    def client(self) -> Client:
-        return open_client(self.target)
+    def client(self, app: Sequence[str] = ()) -> Client:
+        """A client for the target; ``app``: the kinds the application registers that will be read or
+        written (robot, event, ...), which need an application context — refused before any request
+        when the target logs in with a webhook."""
+        require_application(self.target, app)
+        return open_client(self.target, app=bool(app))
 
     def identity(self) -> PortalIdentity:
         """The portal's identity for saved plans: its URL, and for the sandbox its member id."""

@@ -38,7 +38,7 @@ def plan(
     ctx.warn()
     manifests = ctx.manifests(paths)
     targets = [Address.parse(t) for t in target or []]
-    with ctx.client() as client:
+    with ctx.client(engine.application_kinds(manifests)) as client:
         result = engine.make_plan(client, manifests, ctx.identity(), targets)
     if output_format is PlanFormat.json:
         typer.echo(json_view.render_plan(result), nl=False)

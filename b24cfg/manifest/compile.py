@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from b24cfg.manifest.schema import (
-    CrmEntity, CustomField, Directory, Features, Pipeline, Relation, SmartProcess, Stage, Workplace,
+    Application, CrmEntity, CustomField, Directory, EventBinding, Features, Pipeline, PlacementBinding, Relation, Robot,
+    RobotProperty, SmartProcess, Stage, Workplace,
 )
 from b24cfg.manifest.validate import Manifest
-from b24cfg.model import Address, Resource, State
+from b24cfg.model import APPLICATION, Address, Resource, State
 from b24cfg.planner.plan import ManualStep
 
 FEATURE_FLAGS = {
@@ -237,6 +238,9 @@ def compile_manifests(
         elif isinstance(spec, Directory):
             _directory(state, spec)
             continue
+        elif isinstance(spec, Application):
+            _application(state, spec)
+            continue
         else:
             _workplace(state, spec)
             continue
@@ -248,7 +252,9 @@ def compile_manifests(
     return state, manual
 
 
-def _identity(spec: SmartProcess | CrmEntity | Directory | Workplace) -> str:
+def _identity(spec: SmartProcess | CrmEntity | Directory | Workplace | Application) -> str:
+    if isinstance(spec, Application):
+        return ""
     return spec.entity if isinstance(spec, CrmEntity) else spec.directory if isinstance(spec, Directory) \
         else spec.code
 
@@ -355,6 +361,78 @@ def _manual_steps(spec: SmartProcess) -> list[ManualStep]:
         return []
     default = next((p.key for p in spec.pipelines or [] if p.default), "")
     return [
-        ManualStep(spec.code, step.pipeline or default, step.stage, tuple(step.robots), step.note)
+        ManualStep(spec.code, step.pipeline or default, step.stage, tuple(step.robots), step.note,
+                   tuple(step.app_robots), tuple(step.triggers))
         for step in spec.automation
     ]
+
+
+# --- the application ----------------------------------------------------------------------------
+def _application(state: State, spec: Application) -> None:
+    """What the application registers, under the ``application.app`` container; each list written
+    is a managed scope (``prune`` decides about the rest)."""
+    state.add(Resource(APPLICATION, {}))
+    for kind, entries in (("robot", spec.robots), ("activity", spec.activities), ("trigger", spec.triggers),
+                          ("event", spec.events), ("placement", spec.placements)):
+        if entries is None:
+            continue
+        state.scopes[(kind, APPLICATION)] = spec.prune
+        for entry in entries:
+            if isinstance(entry, Robot):
+                state.add(Resource(Address(kind, (entry.code,)), robot_attrs(entry)))
+            elif isinstance(entry, EventBinding):
+                state.add(Resource(event_address(entry.event, entry.handler if not entry.offline else None),
+                                   event_attrs(entry)))
+            elif isinstance(entry, PlacementBinding):
+                state.add(Resource(Address("placement", (entry.placement, entry.handler)), placement_attrs(entry)))
+            else:
+                state.add(Resource(Address("trigger", (entry.code,)), {"name": entry.name}))
+
+
+def _property(prop: RobotProperty) -> dict[str, Any]:
+    return {"name": prop.name, "description": prop.description, "type": prop.type, "required": prop.required,
+            "multiple": prop.multiple, "default": prop.default, "options": prop.options}
+
+
+def robot_attrs(robot: Robot) -> dict[str, Any]:
+    """A robot's or activity's whole definition: the portal cannot give it back, so the fingerprint
+    b24cfg keeps of it (resources/robot.py) is compared, attribute by attribute."""
+    return {
+        "handler": robot.handler, "name": robot.name, "description": robot.description, "authUser": robot.auth_user,
+        "useSubscription": robot.use_subscription,
+        "properties": {key: _property(prop) for key, prop in robot.properties.items()},
+        "returnProperties": {key: _property(prop) for key, prop in robot.return_properties.items()},
+        "placementHandler": robot.placement_handler,
+    }
+
+
+OFFLINE = "offline"
+"""The handler part of an offline event binding's address (it has no handler)."""
+
+
+def event_address(event: str, handler: str | None) -> Address:
+    return Address("event", (event, handler or OFFLINE))
+
+
+def event_attrs(event: EventBinding) -> dict[str, Any]:
+    if event.offline:
+        return {"handler": None, "offline": True, "authUser": 0, "options": dict(event.options)}
+    return {"handler": event.handler, "offline": False, "authUser": event.auth_user, "options": dict(event.options)}
+
+
+def placement_attrs(placement: PlacementBinding) -> dict[str, Any]:
+    """One text for all languages compares with the row's TITLE/DESCRIPTION/GROUP_NAME; a map of
+    languages is sent and compared as ``langAll``."""
+    attrs: dict[str, Any] = {"handler": placement.handler, "options": dict(placement.options)}
+    if isinstance(placement.title, dict):
+        texts = {"title": placement.title, "description": placement.description or {},
+                 "groupName": placement.group_name or {}}
+        attrs["langAll"] = {
+            language: {key: str(values.get(language, "")) if isinstance(values, dict) else "" for key, values in
+                       texts.items()}
+            for language in sorted(placement.title)
+        }
+    else:
+        attrs.update({"title": placement.title, "description": placement.description or "",
+                      "groupName": placement.group_name or ""})
+    return attrs

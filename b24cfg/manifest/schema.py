@@ -2,7 +2,9 @@
 
 Kinds: ``SmartProcess``; ``CrmEntity`` (deal, contact and company pipelines, lead and quote
 statuses, custom fields of the five built-in entities); ``Directory`` (a plain crm.status list such
-as SOURCE); ``Workplace`` (a digital workplace grouping smart processes by code).
+as SOURCE); ``Workplace`` (a digital workplace grouping smart processes by code); ``Application``
+(what the local application registers: robots, workflow activities, CRM triggers, event handlers
+and placements).
 
 A manifest reads like the smart process's settings page; every key is camelCase in YAML (snake_case
 in Python, through ``alias_generator=to_camel``), every model is frozen and refuses unknown keys.
@@ -74,7 +76,21 @@ Field types
     is passed through to the portal as written (UPPER keys) except keys b24cfg derives from those.
 Automation
   * Documentation only: REST cannot wire robots to stages (ARCHITECTURE §5). Each step names a
-    stage (of ``pipeline``, or of the default pipeline) and free-form robot names or codes.
+    stage (of ``pipeline``, or of the default pipeline), free-form names of robots set up by hand
+    (``robots``), and codes of the application's robots and triggers (``appRobots``, ``triggers``),
+    which must be defined in the Application manifest.
+Application (reference platform §2-§5)
+  * Codes of robots, activities and triggers: ``^[A-Za-z0-9._-]{1,128}$`` as the portal checks
+    them; robots and activities share one namespace (validate.py).
+  * Handlers: ``http``/``https`` URLs whose host holds a dot (not first), as the portal's
+    ``HandlerHelper`` checks them, so ``localhost`` is refused here as it would be there. At most
+    1000 characters for robots and activities, 255 for events and placements (column sizes).
+  * Property keys ``^[A-Za-z][A-Za-z0-9_]*$``; types are the documented basic types; a ``select``
+    lists ``options`` and its ``default`` is one of them.
+  * Event and placement codes are upper-cased, as the portal stores them. An offline event has no
+    handler (the portal stores none).
+  * ``useSubscription`` defaults to false and is always sent as Y or N (an empty value means
+    different things in the docs and the source, reference platform §9.5).
 """
 
 from __future__ import annotations
@@ -230,6 +246,61 @@ def _item_code(value: str) -> str:
     return value
 
 
+APP_CODE = r"^[A-Za-z0-9._-]{1,128}$"
+PROPERTY_KEY = r"^[A-Za-z][A-Za-z0-9_]*$"
+EVENT_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,254}$"
+PLACEMENT_CODE = r"^[A-Za-z][A-Za-z0-9_]{0,254}$"
+PROPERTY_TYPES = ("bool", "date", "datetime", "double", "file", "int", "select", "string", "text", "user")
+"""The basic property types of a robot or activity (D:api-reference/bizproc/bizproc-robot/bizproc-robot-add.md)."""
+
+
+def _app_code(value: str) -> str:
+    if not re.fullmatch(APP_CODE, value):
+        hint = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("_")[:128]
+        raise problem(
+            f"'{value}' is not a code the portal accepts; use 1-128 characters of A-Z, a-z, 0-9, '.', '-' and '_'"
+            + (f", such as '{hint}'" if hint else "")
+        )
+    return value
+
+
+def _handler(limit: int) -> Any:
+    def check(value: str) -> str:
+        match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#\s]*)([^\s]*)", value)
+        host = match.group(2).rsplit("@", 1)[-1].split(":", 1)[0] if match else ""
+        if match is None or host.find(".") <= 0:
+            raise problem(
+                f"'{value}' is not a handler URL the portal accepts (\"Wrong handler URL\"): write an address such "
+                f"as https://app.example.com/b24/handler — the host must contain a dot, so localhost is refused"
+            )
+        if match.group(1) not in ("http", "https"):
+            raise problem(
+                f"'{value}': the portal accepts only http and https handlers (\"Unsupported handler protocol\"); "
+                f"write https://..."
+            )
+        if len(value) > limit:
+            raise problem(f"the handler URL is {len(value)} characters long; the portal keeps at most {limit}")
+        return value
+    return check
+
+
+def _property_key(value: str) -> str:
+    if not re.fullmatch(PROPERTY_KEY, value):
+        raise problem(
+            f"'{value}' is not a property key the portal accepts (\"Wrong property key\"); start with a letter and "
+            f"use letters, digits and _, such as '{suggest_code(value, upper=False) or 'message'}'"
+        )
+    return value
+
+
+def _upper_name(pattern: str, what: str, example: str) -> Any:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise problem(f"'{value}' is not {what}; use letters, digits and _, such as '{example}'")
+        return value.upper()
+    return check
+
+
 def _entity_type_id(value: int) -> int:
     if 128 <= value <= 191 or (1030 <= value <= MAX_ENTITY_TYPE_ID and value % 2 == 0):
         return value
@@ -331,6 +402,24 @@ EntityTypeId = Annotated[
     ]}),
 ]
 Color = Annotated[str, AfterValidator(_color), WithJsonSchema({"type": "string", "pattern": COLOR})]
+AppCode = Annotated[str, AfterValidator(_app_code), WithJsonSchema({"type": "string", "pattern": APP_CODE})]
+RobotHandler = Annotated[
+    str, AfterValidator(_handler(1000)),
+    WithJsonSchema({"type": "string", "pattern": "^https?://", "maxLength": 1000, "format": "uri"}),
+]
+Handler = Annotated[
+    str, AfterValidator(_handler(255)),
+    WithJsonSchema({"type": "string", "pattern": "^https?://", "maxLength": 255, "format": "uri"}),
+]
+PropertyKey = Annotated[str, AfterValidator(_property_key), WithJsonSchema({"type": "string", "pattern": PROPERTY_KEY})]
+EventName = Annotated[
+    str, AfterValidator(_upper_name(EVENT_NAME, "an event name", "ONCRMDEALADD")),
+    WithJsonSchema({"type": "string", "pattern": EVENT_NAME}),
+]
+PlacementCode = Annotated[
+    str, AfterValidator(_upper_name(PLACEMENT_CODE, "a placement code", "CRM_DEAL_DETAIL_TAB")),
+    WithJsonSchema({"type": "string", "pattern": PLACEMENT_CODE}),
+]
 DirectoryId = Annotated[str, AfterValidator(_directory), WithJsonSchema({"type": "string", "pattern": DIRECTORY_ID})]
 SettingsKey = Annotated[str, AfterValidator(_settings_key), WithJsonSchema({"type": "string", "pattern": SETTINGS_KEY})]
 TypeReference = Annotated[
@@ -573,7 +662,14 @@ class AutomationStep(ManifestModel):
 
     pipeline: PipelineKey | None = _field("Pipeline", "Pipeline key. Left out: the default pipeline.", None)
     stage: StageCode = _field("Stage", "Code of a stage listed in that pipeline.")
-    robots: list[Text255] = _field("Robots", "Robot codes or names, as set up by hand in the portal.")
+    robots: list[Text255] = _field("Robots", "Names of built-in robots, in the order they run, as set up by hand "
+                                   "in the portal.", [])
+    app_robots: list[AppCode] = _field(
+        "Application robots", "Codes of robots of the Application manifest placed on this stage, in order.", [],
+    )
+    triggers: list[AppCode] = _field(
+        "Triggers", "Codes of triggers of the Application manifest that move items into this stage.", [],
+    )
     note: Text255 | None = _field("Note", "Anything the person wiring the robots should know.", None)
 
 
@@ -733,7 +829,120 @@ class Workplace(ManifestModel):
     )
 
 
+class RobotProperty(ManifestModel):
+    """One input (or return value) of a robot or activity, as the automation designer shows it."""
+
+    noun: ClassVar[str] = "property"
+
+    name: Label = _field("Name", "What the designer shows: one text, or a map of languages.")
+    description: Label | None = _field("Description", "Help text under the property.", None)
+    type: Literal["bool", "date", "datetime", "double", "file", "int", "select", "string", "text", "user"] = _field(
+        "Type", "One of the basic types: " + ", ".join(PROPERTY_TYPES) + ".", "string",
+    )
+    required: bool = _field("Required", "Whether the designer demands a value.", False)
+    multiple: bool = _field("Multiple", "Whether it takes several values.", False)
+    default: JsonValue = _field("Default", "The value it starts with (for select: one of the options' keys).", None)
+    options: dict[str, Text255] | None = _field(
+        "Options", "select: the choices, value -> title (required for select, only for select).", None,
+    )
+
+
+class Robot(ManifestModel):
+    """An automation robot (bizproc.robot.*) that admins place on stages."""
+
+    noun: ClassVar[str] = "robot"
+
+    code: AppCode = _field(
+        "Code", "Natural key, unique among the application's robots and activities: A-Z, a-z, 0-9, '.', '-', '_'. "
+        "It cannot change on the portal: a new code is a new robot (stages using the old one show it blocked).",
+    )
+    handler: RobotHandler = _field("Handler", "URL the portal posts to when the robot runs (http or https).")
+    name: Label = _field("Name", "Name in the designer: one text, or a map of languages.")
+    description: Label | None = _field("Description", "Description in the designer.", None)
+    auth_user: int = _field(
+        "Auth user", "AUTH_USER_ID: the user whose token the handler receives (0: the portal's default).", 0, ge=0,
+    )
+    use_subscription: bool = _field(
+        "Use subscription", "Wait for the handler's answer (bizproc.event.send), e.g. to get return values.", False,
+    )
+    properties: dict[PropertyKey, RobotProperty] = _field("Properties", "Inputs, by key, in display order.", {})
+    return_properties: dict[PropertyKey, RobotProperty] = _field(
+        "Return properties", "Values the handler sends back (needs useSubscription).", {},
+    )
+    placement_handler: RobotHandler | None = _field(
+        "Placement handler", "A settings dialog of the application instead of the designer's form "
+        "(USE_PLACEMENT). Left out: the designer's own form.", None,
+    )
+
+
+class Activity(Robot):
+    """A workflow activity (bizproc.activity.*) for the business-process designer."""
+
+    noun: ClassVar[str] = "activity"
+
+
+class Trigger(ManifestModel):
+    """A CRM automation trigger (crm.automation.trigger.*) the application fires."""
+
+    noun: ClassVar[str] = "trigger"
+
+    code: AppCode = _field("Code", "Natural key: A-Z, a-z, 0-9, '.', '-', '_'.")
+    name: Text255 = _field("Name", "Name shown in the automation settings.")
+
+
+class EventBinding(ManifestModel):
+    """An event handler (event.bind): the portal calls ``handler`` when ``event`` happens."""
+
+    noun: ClassVar[str] = "event binding"
+
+    event: EventName = _field("Event", "Event name such as ONCRMDEALADD (upper-cased, as the portal stores it).")
+    handler: Handler | None = _field("Handler", "URL the portal posts the event to. Not for offline events.", None)
+    offline: bool = _field(
+        "Offline", "Offline event (event_type offline): queued for the application to fetch, no handler.", False,
+    )
+    auth_user: int = _field(
+        "Auth user", "auth_type: the user whose token the handler receives (0: the user who caused the event).", 0,
+        ge=0,
+    )
+    options: dict[str, JsonValue] = _field(
+        "Options", "Options the event declares (e.g. minTimeout for ONOFFLINEEVENT); the portal drops others.", {},
+    )
+
+
+class PlacementBinding(ManifestModel):
+    """A widget (placement.bind): the application's page embedded at ``placement``."""
+
+    noun: ClassVar[str] = "placement"
+
+    placement: PlacementCode = _field("Placement", "Placement code such as CRM_DEAL_DETAIL_TAB (upper-cased).")
+    handler: Handler = _field("Handler", "URL of the page the portal opens (http or https).")
+    title: Label = _field("Title", "Title users see: one text, or a map of languages (sent as LANG_ALL).")
+    description: Label | None = _field("Description", "Description; a map when the title is a map.", None)
+    group_name: Label | None = _field("Group name", "Group of menu placements; a map when the title is a map.",
+                                      None)
+    options: dict[str, JsonValue] = _field(
+        "Options", "Options the placement declares (e.g. width, height); the portal drops others.", {},
+    )
+
+
+class Application(ManifestModel):
+    """What the local application registers on the portal; needs the application's OAuth credentials."""
+
+    noun: ClassVar[str] = "application"
+
+    kind: Literal["Application"] = _field("Kind", "Always Application. One per set of manifests.")
+    robots: list[Robot] | None = _field("Robots", "Automation robots. Left out: not managed.", None)
+    activities: list[Activity] | None = _field("Activities", "Workflow activities. Left out: not managed.", None)
+    triggers: list[Trigger] | None = _field("Triggers", "CRM automation triggers. Left out: not managed.", None)
+    events: list[EventBinding] | None = _field("Events", "Event handlers. Left out: not managed.", None)
+    placements: list[PlacementBinding] | None = _field("Placements", "Widgets. Left out: not managed.", None)
+    prune: bool = _field(
+        "Prune", "Remove what the application registered on the portal that the listed kinds do not list.", False,
+    )
+
+
 KINDS: dict[str, type[ManifestModel]] = {
     "SmartProcess": SmartProcess, "CrmEntity": CrmEntity, "Directory": Directory, "Workplace": Workplace,
+    "Application": Application,
 }
 """Every manifest kind by its ``kind:`` value."""

@@ -62,7 +62,8 @@ from b24cfg.errors import ManifestError
 from b24cfg.manifest.loader import DataPath, Document, load_documents
 from b24cfg.manifest.problems import Location, Problem
 from b24cfg.manifest.schema import (
-    BUILTIN_TYPES, ENTITY_FIELD_SETTINGS, ENTITY_FIELD_TARGETS, FIELD_TARGET_TYPES, KINDS, AutomationStep, CrmEntity,
+    BUILTIN_TYPES, ENTITY_FIELD_SETTINGS, ENTITY_FIELD_TARGETS, FIELD_TARGET_TYPES, KINDS, Activity, Application,
+    AutomationStep, CrmEntity, EventBinding, PlacementBinding, Robot, RobotProperty, Trigger,
     CustomField, Directory, EntityField, EntityPrune, Features, ManifestModel, Pipeline, Prune, Relation, Relations,
     SmartProcess, Stage, Workplace, effective_sorts,
 )
@@ -76,7 +77,7 @@ _DERIVED_SETTINGS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
-Spec = SmartProcess | CrmEntity | Directory | Workplace
+Spec = SmartProcess | CrmEntity | Directory | Workplace | Application
 """A manifest of any kind, as the schema read it."""
 
 
@@ -231,9 +232,9 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _model_at(path: Sequence[str | int]) -> type[ManifestModel] | None:
-    """The manifest model that validates the value at ``path`` of a SmartProcess document."""
-    current: Any = SmartProcess
+def _model_at(path: Sequence[str | int], root: type[ManifestModel] = SmartProcess) -> type[ManifestModel] | None:
+    """The manifest model that validates the value at ``path`` of a document of kind ``root``."""
+    current: Any = root
     for part in path:
         current = _unwrap(current)
         if isinstance(part, int):
@@ -267,17 +268,17 @@ def _shown(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
-def _describe(error: ErrorDetails) -> str:
+def _describe(error: ErrorDetails, root: type[ManifestModel] = SmartProcess) -> str:
     """A pydantic error as a sentence saying what is wrong and what to write instead."""
     loc, kind, value, context = error["loc"], error["type"], error["input"], error.get("ctx", {})
     if kind == "manifest":
         return error["msg"]
     if kind == "missing":
-        model = _model_at(loc[:-1])
+        model = _model_at(loc[:-1], root)
         noun = model.noun if model else "this entry"
         return f"{noun} is missing the required key '{loc[-1]}'; add it"
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = _model_at(loc[:-1], root)
         if model is None:
             return f"unknown key '{loc[-1]}'; remove it"
         allowed = _allowed_keys(model)
@@ -342,7 +343,8 @@ class _Checker:
                         f"{_shown(data)} — check the indentation of this document")
             return None
         if "kind" not in data:
-            self.report(document, (), "missing 'kind'; add 'kind: SmartProcess' (or CrmEntity, Directory, Workplace) "
+            self.report(document, (), "missing 'kind'; add 'kind: SmartProcess' (or CrmEntity, Directory, Workplace, "
+                        "Application) "
                         "at the top of this document")
             return None
         kind = data["kind"]
@@ -355,7 +357,7 @@ class _Checker:
             spec = KINDS[kind].model_validate(data)  # type: ignore[assignment]
         except ValidationError as error:
             for detail in error.errors(include_url=False):
-                self.schema_problem(document, detail)
+                self.schema_problem(document, detail, KINDS[kind])
         code, entity_type_id = data.get("code"), data.get("entityTypeId")
         if kind != "SmartProcess":
             entity = data.get("entity")
@@ -385,7 +387,8 @@ class _Checker:
             automation=_many(AutomationStep, data, "automation"),
         )
 
-    def schema_problem(self, document: Document, error: ErrorDetails) -> None:
+    def schema_problem(self, document: Document, error: ErrorDetails,
+                       root: type[ManifestModel] = SmartProcess) -> None:
         loc = tuple(error["loc"])
         if any(loc[:length] in document.broken for length in range(len(loc) + 1)):
             return  # the loader already reported this value; its raw text would only fail again here
@@ -400,13 +403,14 @@ class _Checker:
             where = document.location(loc, key=error["type"] == "extra_forbidden")
             subject = loc[:-1] if error["type"] == "extra_forbidden" else loc
         prefix = f"{_readable(subject)}: " if subject else ""
-        self.problems.append(Problem(where, prefix + _describe(error)))
+        self.problems.append(Problem(where, prefix + _describe(error, root)))
 
     # -- pass 3: rules across values --------------------------------------------------------------
 
     def check(self, parts: list[_Parts]) -> None:
         registry = self.register([p for p in parts if p.kind == "SmartProcess"])
-        self.check_others([p for p in parts if p.kind != "SmartProcess"])
+        self.check_others([p for p in parts if p.kind not in ("SmartProcess", "Application")])
+        app = self.check_applications([p for p in parts if p.kind == "Application"])
         for part in parts:
             if part.kind == "CrmEntity":
                 self.check_entity(part, registry)
@@ -417,7 +421,7 @@ class _Checker:
             self.check_pipelines(part)
             self.check_prune(part)
             self.check_fields(part, registry)
-            self.check_automation(part)
+            self.check_automation(part, app)
         self.check_relation_pairs(registry)
 
     def register(self, parts: list[_Parts]) -> dict[str, _Parts]:
@@ -707,10 +711,30 @@ class _Checker:
                             f"that defines it")
             seen.add(target)
 
-    def check_automation(self, part: _Parts) -> None:
+    def check_automation(self, part: _Parts, app: Mapping[str, list[str]] | None) -> None:
         document, steps = part.document, part.automation
         if not steps:
             return
+        for index, step in steps:
+            if not (step.robots or step.app_robots or step.triggers):
+                self.report(document, ("automation", index),
+                            "this step names no robots, appRobots or triggers; list what sits on the stage, or "
+                            "remove the step")
+            for key, kind, codes in (("appRobots", "robot", step.app_robots), ("triggers", "trigger", step.triggers)):
+                for position, code in enumerate(codes):
+                    if app is None:
+                        self.report(document, ("automation", index, key, position),
+                                    f"{kind} '{code}' is an application {kind}, but no Application manifest is "
+                                    f"given; add the Application manifest that defines it, or move the name to "
+                                    f"robots (set up by hand)")
+                    elif app.get(kind) is None:
+                        self.report(document, ("automation", index, key, position),
+                                    f"{kind} '{code}' cannot be checked: the Application manifest lists no "
+                                    f"{kind}s; list them there")
+                    elif code not in app[kind]:
+                        self.report(document, ("automation", index, key, position),
+                                    f"unknown {kind} '{code}'{_suggest(code, app[kind])}; use the code of a {kind} "
+                                    f"in the Application manifest: {', '.join(app[kind]) or 'none listed'}")
         if part.features is not None and not part.features.automation:
             self.report(document, ("automation",),
                         "automation steps are documented but features.automation is false, so the portal runs no "
@@ -752,6 +776,95 @@ class _Checker:
                             f"{self.line(document, ('automation', seen[pipeline.key, step.stage]))}); merge the "
                             f"robots into one step")
             seen.setdefault((pipeline.key, step.stage), index)
+
+    def check_applications(self, parts: list[_Parts]) -> dict[str, list[str]] | None:
+        """One Application manifest; codes and bindings unique as the portal keys them; robot
+        properties as the designer needs them. Returns the codes of robots and triggers it lists
+        (a list left out: None), for automation steps to be checked against."""
+        if not parts:
+            return None
+        first = parts[0]
+        for other in parts[1:]:
+            self.report(other.document, ("kind",),
+                        f"the application is already described at {first.document.location(('kind',))}; write one "
+                        f"Application manifest (it stands for the application whose credentials b24cfg uses) — "
+                        f"merge them")
+        document, data = first.document, first.document.data
+        # Robots and activities share one CODE namespace per application (reference platform §2.1).
+        self.duplicates(document, [((key, index, "code"), code, code) for key in ("robots", "activities")
+                                   for index, code in _written_texts(data.get(key), "code")],
+                        lambda code, line: f"code '{code}' is already used (at {line}); robots and activities of one "
+                                           f"application share one namespace on the portal — pick another code")
+        self.duplicates(document, [(("triggers", index, "code"), code, code)
+                                   for index, code in _written_texts(data.get("triggers"), "code")],
+                        lambda code, line: f"trigger code '{code}' is used twice (first at {line})")
+        for key, model in (("robots", Robot), ("activities", Activity)):
+            for index, robot in _many(model, data, key) or []:
+                self.check_robot(document, (key, index), robot)
+        events = _many(EventBinding, data, "events") or []
+        self.duplicates(document, [(("events", index), f"{e.event} {e.handler if not e.offline else ''}",
+                                    f"{e.event} -> {'offline' if e.offline else e.handler}") for index, e in events],
+                        lambda shown, line: f"event binding {shown} is listed twice (first at {line}); the portal "
+                                            f"binds a handler to an event once")
+        for index, event in events:
+            if event.offline and event.handler is not None:
+                self.report(document, ("events", index, "handler"),
+                            "an offline event has no handler (the portal stores none); remove handler, or set "
+                            "offline: false", key=True)
+            elif not event.offline and event.handler is None:
+                self.report(document, ("events", index),
+                            f"event binding {event.event} needs a handler URL (or offline: true)")
+        placements = _many(PlacementBinding, data, "placements") or []
+        self.duplicates(document, [(("placements", index), f"{p.placement} {p.handler}", f"{p.placement} -> {p.handler}")
+                                   for index, p in placements],
+                        lambda shown, line: f"placement {shown} is listed twice (first at {line}); the portal binds a "
+                                            f"handler to a placement once")
+        for index, placement in placements:
+            if placement.placement == "DEFAULT":
+                self.report(document, ("placements", index, "placement"),
+                            "DEFAULT is the application's own page, not a placement the portal binds; remove it")
+            titled = isinstance(placement.title, dict)
+            for key in ("description", "groupName"):
+                value = getattr(placement, "group_name" if key == "groupName" else key)
+                if value is not None and isinstance(value, dict) != titled:
+                    self.report(document, ("placements", index, key),
+                                f"{key} must be {'a map of languages' if titled else 'one text'} like the title: the "
+                                f"portal takes either per-language texts (LANG_ALL) or one text for all")
+        lists = [key for key in ("robots", "activities", "triggers", "events", "placements") if data.get(key) is not None]
+        if data.get("prune") is True and not lists:
+            self.report(document, ("prune",),
+                        "prune is true but nothing is listed, so nothing would be compared; list robots, activities, "
+                        "triggers, events or placements", key=True)
+        return {kind: [code for _, code in _written_texts(data.get(key), "code")]
+                for kind, key in (("robot", "robots"), ("trigger", "triggers")) if data.get(key) is not None}
+
+    def check_robot(self, document: Document, base: DataPath, robot: Robot) -> None:
+        for key, properties in (("properties", robot.properties), ("returnProperties", robot.return_properties)):
+            for name, prop in properties.items():
+                self.check_property(document, (*base, key, name), name, prop)
+        if robot.return_properties and not robot.use_subscription:
+            self.report(document, (*base, "returnProperties"),
+                        "return values arrive through bizproc.event.send, which the portal waits for only when "
+                        "useSubscription is true; set useSubscription: true", key=True)
+
+    def check_property(self, document: Document, path: DataPath, name: str, prop: RobotProperty) -> None:
+        if prop.type == "select" and not prop.options:
+            self.report(document, path, f"property '{name}' is a select without options; list them as "
+                                        f"options: {{value: Title}}")
+        elif prop.type != "select" and prop.options is not None:
+            self.report(document, (*path, "options"), f"options only apply to select properties, and '{name}' is "
+                                                      f"{prop.type}; remove options or set type: select", key=True)
+        if prop.type == "select" and prop.options and prop.default is not None:
+            defaults = prop.default if isinstance(prop.default, list) and prop.multiple else [prop.default]
+            for value in defaults:
+                if str(value) not in prop.options:
+                    self.report(document, (*path, "default"),
+                                f"default {_shown(value)} is not one of the options of '{name}'"
+                                f"{_suggest(str(value), prop.options)}; use one of: {', '.join(prop.options)}")
+        if isinstance(prop.default, list) and not prop.multiple:
+            self.report(document, (*path, "default"),
+                        f"property '{name}' takes one value, but its default is a list; set multiple: true or give "
+                        f"one value")
 
     def check_others(self, parts: list[_Parts]) -> None:
         """One manifest per entity and per directory; workplace codes and titles unique, and a smart

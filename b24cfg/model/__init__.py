@@ -8,7 +8,10 @@ Addresses
     ``field.<code>.<FIELD>``; built-in entities take the place of the code (``entity.deal``,
     ``pipeline.deal.main``, ``field.deal.BUDGET``); lead and quote statuses and plain crm.status
     directories are ``status.lead.NEW`` / ``status.SOURCE.WEB`` under ``entity.lead`` /
-    ``directory.SOURCE``; digital workplaces are ``workplace.<code>``. Desired pipelines are keyed by their manifest key; live pipelines by
+    ``directory.SOURCE``; digital workplaces are ``workplace.<code>``. What the local application
+    registers lies under the container ``application.app``: ``robot.<CODE>``, ``activity.<CODE>``,
+    ``trigger.<CODE>``, ``event.<EVENT>.<handler URL>`` (``offline`` for an offline binding) and
+    ``placement.<PLACEMENT>.<handler URL>``. Desired pipelines are keyed by their manifest key; live pipelines by
     ``#<category id>`` (pipelines have no code on the portal), and the planner matches them by name.
     Live smart processes without a code on the portal are keyed ``#<id>``.
 Resources
@@ -28,8 +31,13 @@ from typing import Any, Literal
 
 from b24cfg.errors import B24cfgError
 
-KINDS = ("smart_process", "entity", "directory", "workplace", "pipeline", "field", "stage", "status")
+KINDS = ("smart_process", "entity", "directory", "workplace", "pipeline", "field", "stage", "status",
+         "application", "robot", "activity", "trigger", "event", "placement")
 """Every resource kind, parents before children."""
+
+APP_KINDS = ("robot", "activity", "trigger", "event", "placement")
+"""What a local application registers (bizproc.robot, bizproc.activity, crm.automation.trigger,
+event.bind, placement.bind): REST allows these only in an application context (OAuth)."""
 
 ENTITIES = ("lead", "deal", "contact", "company", "quote")
 """Built-in CRM entities, by the names manifests and addresses use. Smart-process codes can never be
@@ -38,7 +46,7 @@ STATUS_ENTITIES = {"lead": "STATUS", "quote": "QUOTE_STATUS"}
 """Entities whose stages are one crm.status directory (no pipelines): status.lead.NEW lives in STATUS."""
 
 _KEY_LENGTH = {"smart_process": 1, "entity": 1, "directory": 1, "workplace": 1, "pipeline": 2, "field": 2, "stage": 3,
-               "status": 2}
+               "status": 2, "application": 1, "robot": 1, "activity": 1, "trigger": 1, "event": 2, "placement": 2}
 
 Origin = Literal["manifest", "portal", "portal-default", "predicted"]
 """Where a resource comes from: a manifest; the portal; the portal, created by the portal itself and
@@ -92,6 +100,8 @@ class Address:
             return Address("pipeline", self.key[:2])
         if self.kind == "status":
             return Address("entity" if self.key[0] in ENTITIES else "directory", self.key[:1])
+        if self.kind in APP_KINDS:
+            return Address("application", ("app",))
         return None
 
     def ancestors(self) -> Iterator[Address]:
@@ -112,6 +122,11 @@ class Address:
         key = list(self.key)
         key[position] = value
         return Address(self.kind, tuple(key))
+
+
+APPLICATION = Address("application", ("app",))
+"""The container of what the application registers: one per portal, the app the credentials belong
+to (its client id differs between portals, so the address does not name it)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +161,8 @@ class Resource:
 class Scope:
     """What a plan reads from the portal (and a saved plan reads again): the smart processes with
     these codes (and code-less ones with these titles, to adopt), these built-in entities and
-    directories, the workplaces, and field labels in English plus ``languages``."""
+    directories, the workplaces, field labels in English plus ``languages``, and the lists of
+    what the application registers (``app``: robot, activity, trigger, event, placement)."""
 
     codes: tuple[str, ...] = ()
     titles: tuple[str, ...] = ()
@@ -154,6 +170,7 @@ class Scope:
     directories: tuple[str, ...] = ()
     workplaces: bool = False
     languages: tuple[str, ...] = ()
+    app: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, desired: State) -> Scope:
@@ -166,6 +183,7 @@ class Scope:
             names("smart_process"), tuple(sorted(str(r.attrs["title"]) for r in desired.of_kind("smart_process"))),
             names("entity"), names("directory"), bool(desired.of_kind("workplace")),
             tuple(sorted({language for label in labels for language in label})),
+            tuple(kind for kind in APP_KINDS if (kind, APPLICATION) in desired.scopes),
         )
 
 

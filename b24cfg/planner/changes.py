@@ -27,10 +27,12 @@ class Action(str, Enum):
 
 
 # Execution tier of each kind's changes: parents first. Pipeline deletes run last, after the default
-# flag has moved to a remaining pipeline (the portal never deletes its default pipeline).
+# flag has moved to a remaining pipeline (the portal never deletes its default pipeline). The
+# application's robots and activities come before the triggers, events and placements that go with
+# them, and are removed after them.
 TIER = {"smart_process": 0, "entity": 0, "directory": 0, "pipeline": 1, "field": 1, "workplace": 1, "stage": 2,
-        "status": 2}
-DELETE_TIER = {**TIER, "pipeline": 3}
+        "status": 2, "application": 0, "robot": 0, "activity": 0, "trigger": 1, "event": 1, "placement": 1}
+DELETE_TIER = {**TIER, "pipeline": 3, "robot": 3, "activity": 3}
 # Inside a tier: deletes first (a pipeline holds one success stage; a field name is freed before it
 # is reused), then updates, replaces, creates: updates move the success stage down before a stage is
 # added above it (the portal refuses a deal process stage sorted after the success stage).

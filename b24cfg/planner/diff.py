@@ -18,6 +18,12 @@ creates by itself for a new pipeline and has never had renamed: those are reconc
 the default pipeline is reused. Smart processes in no manifest are never read in detail, let alone
 touched; their entityTypeIds are known, so a pin that collides with one is a plan problem.
 
+What the application registers is matched by code (robots, activities, triggers) and by (event,
+handler) or (placement, handler); a binding whose handler changed is paired with the one left over
+for the same event or placement, so the change shows as one replace. A robot or activity without a
+trustworthy fingerprint (registered by something else, or again after an application update) is
+re-applied whole.
+
 When a smart process is replaced, the portal drops every link to its old type: relation lists and
 crm-field targets of other managed smart processes that name it are written again in the same
 apply. Plan problems also catch what the portal would refuse half way: a pinned entityTypeId taken,
@@ -30,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from b24cfg.model import Address, Resource, State
+from b24cfg.model import APP_KINDS, APPLICATION, Address, Resource, State
 from b24cfg.planner.changes import Action, AttrChange, Change
 from b24cfg.resources import ADAPTERS, pipeline as pipeline_adapter, stage as stage_adapter
 
@@ -80,8 +86,56 @@ def diff(desired: State, live: State) -> Diff:
     for want in [*desired.of_kind("entity"), *desired.of_kind("directory")]:
         _container(result, desired, live, want)
     _workplaces(result, desired, live)
+    if APPLICATION in desired:
+        _application(result, desired, live)
     _follow_replaced(result, desired)
     return result
+
+
+_UNKNOWN = {
+    "missing": "definition unknown (no b24cfg fingerprint on the portal: registered by something else), will be "
+               "re-applied",
+    "stale": "definition unknown (the application was updated since b24cfg applied it, which wipes robots and "
+             "activities: registered again by something else), will be re-applied",
+}
+
+
+def _application(result: Diff, desired: State, live: State) -> None:
+    """Each list the Application manifest writes, against what the application registered."""
+    have_app = live.get(APPLICATION)
+    if have_app is None:
+        result.problems.append("application: what the application registers was not read from the portal")
+        return
+    result.known[APPLICATION] = dict(have_app.ids)
+    for kind in APP_KINDS:
+        prune = desired.scopes.get((kind, APPLICATION))
+        if prune is None:
+            continue
+        wants = desired.children(APPLICATION, kind)
+        haves = {h.address: h for h in live.children(APPLICATION, kind)}
+        pairs = {w.address: haves.pop(w.address) for w in wants if w.address in haves}
+        if kind in ("event", "placement"):
+            # A handler that changed: pair what is left over of the same event or placement, in order.
+            for want in wants:
+                if want.address in pairs:
+                    continue
+                have = next((h for h in haves.values() if h.address.key[0] == want.address.key[0]), None)
+                if have is not None:
+                    pairs[want.address] = haves.pop(have.address)
+        for want in wants:
+            have = pairs.get(want.address)
+            status = have.ids.get("fingerprint") if have is not None and kind in ("robot", "activity") else "ok"
+            if have is not None and status != "ok":
+                result.changes.append(Change(Action.UPDATE, want.address, have, want, compare(want, have),
+                                             reason=_UNKNOWN[str(status)]))
+                result.known[want.address] = have.ids
+            else:
+                _compare_child(result, want, have)
+        for have in haves.values():
+            if prune:
+                result.changes.append(Change(Action.DELETE, have.address, have, None))
+            else:
+                result.unmanaged.append(have.address)
 
 
 def _container(result: Diff, desired: State, live: State, want: Resource) -> None:

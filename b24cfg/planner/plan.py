@@ -9,13 +9,15 @@ JSON format (``format: "b24cfg-plan"``, ``version: 1``), stable and documented i
     {"format": "b24cfg-plan", "version": 1, "b24cfg": "0.1.0",
      "portal": {"url": "https://example.bitrix24.com", "member_id": "..."},
      "fingerprint": "sha256:...", "scope": ["contract", ...], "adopt": [], "languages": ["de"],
-     "entities": ["deal"], "directories": ["SOURCE"], "workplaces": false, "targets": [],
+     "entities": ["deal"], "directories": ["SOURCE"], "workplaces": false, "app": ["robot", ...],
+     "targets": [],
      "summary": {"add": 1, "change": 2, "destroy": 0},
      "changes": [{"action": "create|update|replace|delete", "address": "...", "before": {...},
                   "after": {...}, "attributes": [{"name", "old", "new", "forces_replacement"?}],
                   "cascade"?: [...], "reason"?: "...", "items"?: n|null, "destroys_data"?: bool}],
      "known": {"<address>": {portal ids}}, "unmanaged": ["<address>", ...],
-     "manual": [{"smart_process", "pipeline", "stage", "robots": [...], "note"}],
+     "manual": [{"smart_process", "pipeline", "stage", "robots": [...], "app_robots": [...],
+                 "triggers": [...], "note"}],
      "warnings": ["..."]}
 """
 
@@ -60,14 +62,20 @@ class ManualStep:
     stage: str
     robots: tuple[str, ...]
     note: str | None = None
+    app_robots: tuple[str, ...] = ()
+    """Codes of the application's robots to place, in order (checked against the Application manifest)."""
+    triggers: tuple[str, ...] = ()
+    """Codes of the application's triggers that move items into this stage."""
 
     def to_json(self) -> dict[str, Any]:
         return {"smart_process": self.smart_process, "pipeline": self.pipeline, "stage": self.stage,
-                "robots": list(self.robots), "note": self.note}
+                "robots": list(self.robots), "app_robots": list(self.app_robots), "triggers": list(self.triggers),
+                "note": self.note}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ManualStep:
-        return cls(data["smart_process"], data["pipeline"], data["stage"], tuple(data["robots"]), data.get("note"))
+        return cls(data["smart_process"], data["pipeline"], data["stage"], tuple(data["robots"]), data.get("note"),
+                   tuple(data.get("app_robots", [])), tuple(data.get("triggers", [])))
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,14 @@ class Plan:
     """crm.status directories read (part of the scope)."""
     workplaces: bool = False
     """Whether workplaces were read (part of the scope)."""
+    app: tuple[str, ...] = ()
+    """What the application registers that was read: robot, activity, trigger, event, placement (part of the
+    scope); not empty means the plan needs the application's credentials."""
 
     def read_scope(self) -> Scope:
         """What to read from the portal to check and apply this plan: what it was computed from."""
-        return Scope(self.scope, self.adopt, self.entities, self.directories, self.workplaces, self.languages)
+        return Scope(self.scope, self.adopt, self.entities, self.directories, self.workplaces, self.languages,
+                     self.app)
 
     @property
     def summary(self) -> Summary:
@@ -145,7 +157,8 @@ class Plan:
             "format": PLAN_FORMAT, "version": PLAN_VERSION, "b24cfg": __version__,
             "portal": self.portal.to_json(), "fingerprint": self.fingerprint, "scope": list(self.scope),
             "adopt": list(self.adopt), "languages": list(self.languages), "entities": list(self.entities),
-            "directories": list(self.directories), "workplaces": self.workplaces, "targets": list(self.targets),
+            "directories": list(self.directories), "workplaces": self.workplaces, "app": list(self.app),
+            "targets": list(self.targets),
             "summary": {"add": summary.add, "change": summary.change, "destroy": summary.destroy},
             "changes": [c.to_json() for c in self.changes],
             "known": {k: dict(v) for k, v in sorted(self.known.items())},
@@ -176,7 +189,7 @@ class Plan:
                 tuple(ManualStep.from_json(m) for m in data.get("manual", [])), tuple(data.get("warnings", [])),
                 tuple(data.get("targets", [])), tuple(data.get("adopt", [])),
                 tuple(data.get("languages", [])), tuple(data.get("entities", [])), tuple(data.get("directories", [])),
-                bool(data.get("workplaces", False)),
+                bool(data.get("workplaces", False)), tuple(data.get("app", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"the plan file is damaged ({type(exc).__name__}: {exc}); make the plan again") from None

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from b24cfg.resources import field, pipeline, smart_process, stage, status, workplace
+from b24cfg.resources import (
+    activity, event_binding, field, pipeline, placement, robot, smart_process, stage, status, trigger, workplace,
+)
 
-ADAPTERS: dict[str, ModuleType] = {m.KIND: m for m in (smart_process, pipeline, field, stage, status, workplace)}
+ADAPTERS: dict[str, ModuleType] = {m.KIND: m for m in (
+    smart_process, pipeline, field, stage, status, workplace, robot, activity, trigger, event_binding, placement,
+)}

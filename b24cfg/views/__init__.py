@@ -16,7 +16,9 @@ from b24cfg.planner.plan import ManualStep
 from b24cfg.resources import ADAPTERS
 
 # Portal ids each kind gets when it is created; a create shows them as "(known after apply)".
-PORTAL_IDS: dict[str, tuple[str, ...]] = {kind: adapter.IDS for kind, adapter in ADAPTERS.items()}
+# What the application registers has no portal id: it is found by its code or handler.
+PORTAL_IDS: dict[str, tuple[str, ...]] = {kind: () if getattr(adapter, "NATURAL", False) else adapter.IDS
+                                          for kind, adapter in ADAPTERS.items()}
 
 UNMANAGED_HINT = "exists on the portal but not in the manifests; add it, or set prune to delete it"
 RERUN_HINT = "Run `b24cfg plan` to see what remains; a re-run converges."
@@ -45,8 +47,9 @@ def items_text(count: int | None) -> str:
 
 
 def manual_step_text(step: ManualStep) -> str:
-    text = (f"Smart process {step.smart_process}, pipeline {step.pipeline}, stage {step.stage}: "
-            f"robots {', '.join(step.robots)}")
+    parts = [f"{label} {', '.join(names)}" for label, names in (
+        ("robots", step.robots), ("application robots", step.app_robots), ("triggers", step.triggers)) if names]
+    text = f"Smart process {step.smart_process}, pipeline {step.pipeline}, stage {step.stage}: {'; '.join(parts)}"
     return f"{text} — {step.note}" if step.note else text
 
 
