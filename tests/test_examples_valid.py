@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from b24cfg.manifest import SmartProcessManifest, load_manifests
+from b24cfg.manifest.schema import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -79,4 +80,4 @@ def test_candidate_is_a_child_of_vacancy(examples: dict[str, SmartProcessManifes
 def test_examples_cover_every_kind() -> None:
     manifests, problems = load_manifests([EXAMPLES])
     assert problems == []
-    assert {manifest.spec.kind for manifest in manifests} == {"SmartProcess", "CrmEntity", "Directory", "Workplace"}
+    assert {manifest.spec.kind for manifest in manifests} == set(KINDS)

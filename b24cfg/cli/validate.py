@@ -11,7 +11,9 @@ from b24cfg.manifest.compile import compile_manifests
 
 _NOUNS = (("smart_process", "smart process(es)"), ("pipeline", "pipeline(s)"), ("stage", "stage(s)"),
           ("field", "field(s)"), ("entity", "CRM entity(-ies)"), ("status", "status(es)"),
-          ("directory", "directory(-ies)"), ("workplace", "workplace(s)"))
+          ("directory", "directory(-ies)"), ("workplace", "workplace(s)"), ("robot", "robot(s)"),
+          ("activity", "activity(-ies)"), ("trigger", "trigger(s)"), ("event", "event binding(s)"),
+          ("placement", "placement(s)"))
 
 
 def validate(

@@ -28,6 +28,7 @@ SCHEMAS = REPO / "schemas"
 # Anything in the developer's shell that would send a run to a real portal (or change its output).
 _SCRUBBED = (
     "B24CFG_PORTAL", "B24CFG_SANDBOX_STATE", "B24CFG_DEBUG", "B24_STAGING_WEBHOOK", "B24_PRODUCTION_WEBHOOK",
+    "B24_PRODUCTION_APP_ID", "B24_PRODUCTION_APP_SECRET", "B24_PRODUCTION_APP_REFRESH",
 )
 
 

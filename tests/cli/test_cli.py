@@ -186,9 +186,9 @@ def test_apply_without_auto_approve_and_no_terminal_refuses(journey: Journey) ->
     assert "--auto-approve" in result.stderr, result
     assert "Apply complete" not in result.stdout and "Applying" not in result.stdout, result
     # Nothing changed: the next plan still creates everything and knows no portal object but the
-    # portal's own (the default deal pipeline).
+    # portal's own (the default deal pipeline) and the application the robots are registered by.
     plan = journey.json("plan_json")
-    assert set(plan["known"]) == {"pipeline.deal.direct"}
+    assert set(plan["known"]) == {"pipeline.deal.direct", "application.app"}
     assert summary_of(result.stdout)[0] == plan["summary"]["add"]
 
 
@@ -369,7 +369,7 @@ def test_webhook_of_another_portal_is_refused_without_showing_its_code(project: 
 
 def test_webhook_code_is_masked_when_the_portal_cannot_be_reached(project: Path) -> None:
     # B24CFG_DEBUG=1 would also print a traceback if this became an internal error: it must be masked too.
-    result = run_cli("plan", "examples", "--portal", f"https://x.invalid/rest/1/{SECRET}/", cwd=project,
+    result = run_cli("plan", "examples/complaints", "--portal", f"https://x.invalid/rest/1/{SECRET}/", cwd=project,
                      state=project / "sandbox.json", env={"B24CFG_DEBUG": "1"})
     assert result.returncode == 1, result
     clean_error(result)
