@@ -739,7 +739,7 @@ def require_application(target: Target, kinds: Sequence[str]) -> None:
         login = f"{target.source} gives an incoming webhook"
         name = "production"  # an example environment name
     else:
-        login = f"environment '{target.name}' logs in with an incoming webhook (webhook_env)"
+        login = f"Environment '{target.name}' logs in with an incoming webhook (webhook_env)"
         name = target.name
     raise ConfigError(
         f"The manifests manage {what} (kind: Application), which Bitrix24 accepts only from an application: "
@@ -748,7 +748,8 @@ def require_application(target: Target, kinds: Sequence[str]) -> None:
         f"missing. Nothing was sent to the portal.\n"
         f"Create a local application on {target.url}: Applications > Developer resources > Other > Local "
         f"application, server-side, 'Uses only API', with the permissions {', '.join(APP_SCOPES)}; install it and "
-        f"get a refresh token (README, \"Local application\"). Then configure it in b24cfg.yaml:\n"
+        f"get a refresh token (README, \"Local application\"). Then configure it in b24cfg.yaml, in place of "
+        f"webhook_env:\n"
         f"  environments:\n"
         f"    {name}:\n"
         f"      portal: {target.url}\n"

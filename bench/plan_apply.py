@@ -1,15 +1,19 @@
 """Plan/apply at scale against the in-process sandbox under the real Bitrix24 rate limit.
 
 ``python -m bench.plan_apply`` generates manifests for 100 smart processes x 3 pipelines x 8 stages
-x 30 fields, then runs against a fresh in-process sandbox portal whose leaky bucket is the cloud's
+x 30 fields and an application registering 20 robots (3 properties each), 5 activities, 5 triggers,
+20 event bindings and 10 placements, then runs against a fresh in-process sandbox portal whose leaky bucket is the cloud's
 (2 req/s, burst 50) on a simulated clock, with the client pacing itself (STANDARD) on the same
 clock, so simulated seconds are what a real portal would cost and the run takes seconds of wall time:
 
 1. plan on the empty portal;
 2. apply it (the executor's own requests, then the read-back ``engine.apply`` does);
 3. plan again — must be "no changes";
-4. a change round: rename one stage and add one field per smart process, plan + apply,
-   then plan again (no changes).
+4. a change round: rename one stage and add one field per smart process, change one robot's
+   handler and one placement's title, plan + apply, then plan again (no changes).
+
+The client logs in as the sandbox's local application (OAuth): robots, events and placements need
+an application context. Its one token request per run is not a REST request and is not counted.
 
 For each phase it prints HTTP requests, simulated seconds, REST commands (the methods run, inside
 batches or not), write commands, the "one call per object" baseline (every command its own
@@ -26,7 +30,7 @@ and CPU seconds (total, and the part spent inside the sandbox). Then it checks t
 Between phases the simulated clock idles 25 s (burst / rate) so every phase starts from an empty
 bucket, as it would when a person reviews a plan before applying it; the baseline assumes the same.
 
-Options: ``--smart-processes N`` (and ``--pipelines``, ``--stages``, ``--fields``) to scale,
+Options: ``--smart-processes N`` (and ``--pipelines``, ``--stages``, ``--fields``, ``--robots``) to scale,
 ``--profile`` to run the whole bench under cProfile and print the hot spots, ``--keep DIR`` to write
 the manifests to DIR instead of a temporary directory.
 """
@@ -56,10 +60,10 @@ from b24cfg.engine import apply, make_plan
 from b24cfg.executor import ApplyReport, Event
 from b24cfg.manifest import load_manifests_or_raise
 from b24cfg.planner.plan import Plan, PortalIdentity
-from b24cfg.portal import Client, WebhookAuth
+from b24cfg.portal import Client, OAuthAuth
 from b24cfg.portal.limits import STANDARD
 from b24cfg.sandbox.core import REGISTRY
-from b24cfg.sandbox.portal import SANDBOX_WEBHOOK_CODE, RateLimit, SandboxPortal
+from b24cfg.sandbox.portal import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, RateLimit, SandboxPortal
 from b24cfg.sandbox.transport import SandboxTransport
 
 BATCH = 50
@@ -176,12 +180,43 @@ def _fields(i: int, n: int, count: int) -> list[dict[str, Any]]:
     return (special + plain)[:count]
 
 
-def write_manifests(directory: Path, n: int, pipelines: int, stages: int, fields: int, *, changed: bool) -> None:
+EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMLEADADD", "ONCRMCONTACTUPDATE", "ONCRMCOMPANYUPDATE")
+PLACEMENTS = ("CRM_DEAL_DETAIL_TAB", "CRM_LEAD_DETAIL_TAB", "CRM_CONTACT_LIST_MENU", "CRM_COMPANY_DETAIL_TAB")
+
+
+def application(robots: int, *, changed: bool) -> dict[str, Any]:
+    """The Application manifest; ``changed`` repoints one robot and retitles one placement."""
+    base = "https://bench-app.example.com"
+
+    def robot(kind: str, k: int) -> dict[str, Any]:
+        handler = f"{base}/{kind}/{k}" + ("/v2" if changed and kind == "robots" and k == 0 else "")
+        return {"code": f"bench_{kind}_{k}", "handler": handler, "name": f"Bench {kind} {k}", "properties": {
+            "message": {"name": "Message", "type": "text", "required": True},
+            "level": {"name": "Level", "type": "select", "options": {"low": "Low", "high": "High"}, "default": "low"},
+            "days": {"name": "Days", "type": "int", "default": 3}}}
+
+    return {
+        "kind": "Application",
+        "robots": [robot("robots", k) for k in range(robots)],
+        "activities": [robot("activities", k) for k in range(robots // 4)],
+        "triggers": [{"code": f"bench_trigger_{k}", "name": f"Bench trigger {k}"} for k in range(robots // 4)],
+        "events": [{"event": EVENTS[k % len(EVENTS)], "handler": f"{base}/events/{k}"} for k in range(robots)],
+        "placements": [{"placement": PLACEMENTS[k % len(PLACEMENTS)], "handler": f"{base}/placements/{k}",
+                        "title": f"Bench {k}" + (" (renamed)" if changed and k == 0 else "")}
+                       for k in range(robots // 2)],
+    }
+
+
+def write_manifests(directory: Path, n: int, pipelines: int, stages: int, fields: int, robots: int, *,
+                    changed: bool) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         # JSON is YAML (1.2): no YAML writer needed, and the loader reads it with locations.
         text = json.dumps(manifest(i, n, pipelines, stages, fields, changed=changed), indent=1)
         (directory / f"{smart_process_code(i)}.yaml").write_text(text + "\n", encoding="utf-8")
+    if robots:
+        text = json.dumps(application(robots, changed=changed), indent=1)
+        (directory / "application.yaml").write_text(text + "\n", encoding="utf-8")
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -240,8 +275,9 @@ class Bench:
         self.clock = SimulatedClock()
         self.portal = SandboxPortal(clock=self.clock, rate_limit=RateLimit(STANDARD.rate, STANDARD.burst))
         self.transport = TimedTransport(self.portal)
-        self.client = Client(WebhookAuth(f"https://sandbox.test/rest/1/{SANDBOX_WEBHOOK_CODE}/"),
-                             transport=self.transport, clock=self.clock, pacing=STANDARD)
+        auth = OAuthAuth("https://sandbox.test", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN,
+                         token_url="https://sandbox.test/oauth/token/")
+        self.client = Client(auth, transport=self.transport, clock=self.clock, pacing=STANDARD)
         self.identity = PortalIdentity("https://sandbox.test")
         self.rows: list[Row] = []
 
@@ -341,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipelines", type=int, default=3)
     parser.add_argument("--stages", type=int, default=8)
     parser.add_argument("--fields", type=int, default=30)
+    parser.add_argument("--robots", type=int, default=20, help="application robots (0: no application)")
     parser.add_argument("--profile", action="store_true", help="run under cProfile and print the hot spots")
     parser.add_argument("--keep", type=Path, help="write the manifests here instead of a temporary directory")
     args = parser.parse_args(argv)
@@ -351,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="b24cfg-bench-") as tmp:
         root = args.keep or Path(tmp)
         initial, changed = root / "initial", root / "changed"
-        shape = (args.smart_processes, args.pipelines, args.stages, args.fields)
+        shape = (args.smart_processes, args.pipelines, args.stages, args.fields, args.robots)
         write_manifests(initial, *shape, changed=False)
         write_manifests(changed, *shape, changed=True)
         bench = Bench()
@@ -365,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
             plan4 = bench.plan("change: plan again", changed)
             assert plan4.empty, f"plan after the change is not empty: {len(plan4.changes)} changes"
 
-    n, p, s, f = shape
-    print(f"b24cfg plan/apply bench: {n} smart processes x {p} pipelines x {s} stages x {f} fields")
+    n, p, s, f, r = shape
+    print(f"b24cfg plan/apply bench: {n} smart processes x {p} pipelines x {s} stages x {f} fields; "
+          f"an application with {r} robots, {r // 4} activities, {r // 4} triggers, {r} events, {r // 2} placements")
     print(f"sandbox RateLimit({STANDARD.rate:g}, {STANDARD.burst}) on a SimulatedClock, client pacing STANDARD; "
           f"{IDLE:g} s idle before each phase")
     print(f"plans: {len(plan1.changes)} changes (first apply), {len(plan3.changes)} changes (change round); "

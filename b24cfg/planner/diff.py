@@ -93,10 +93,10 @@ def diff(desired: State, live: State) -> Diff:
 
 
 _UNKNOWN = {
-    "missing": "definition unknown (no b24cfg fingerprint on the portal: registered by something else), will be "
+    "missing": "definition unknown: no b24cfg fingerprint on the portal, so something else registered it; will be "
                "re-applied",
-    "stale": "definition unknown (the application was updated since b24cfg applied it, which wipes robots and "
-             "activities: registered again by something else), will be re-applied",
+    "stale": "definition unknown: the application was updated since b24cfg applied it (an update wipes robots and "
+             "activities), so something else registered it again; will be re-applied",
 }
 
 

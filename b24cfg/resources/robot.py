@@ -72,6 +72,12 @@ def calls(change: Change) -> list[Call]:
         return [Call(f"{method}.delete", {"CODE": code}, tier, address), fingerprint.clear(address, tier)]
     assert change.after is not None
     fields = definition(change.after.attrs)
+    before = change.before.attrs if change.before is not None else {}
+    for key, name in (("PROPERTIES", "properties"), ("RETURN_PROPERTIES", "returnProperties")):
+        # An empty map cannot travel in a batch; it is needed only to clear what the portal may
+        # hold (an update over properties that exist, or that are unknown), and is then sent alone.
+        if not fields[key] and (change.action is Action.CREATE or before.get(name) == {}):
+            del fields[key]
     if change.action is Action.CREATE:
         write = Call(f"{method}.add", {"CODE": code, **fields}, tier, address)
     else:

@@ -65,6 +65,9 @@ def test_validate_examples_prints_the_counts(tmp_path: Path) -> None:
     stages = sum(len(p.get("stages") or []) for p in pipelines)
     fields = sum(len(d.get("fields") or []) for d in documents)
     statuses = sum(len(d.get("statuses") or []) + len(d.get("items") or []) for d in documents if d["kind"] != "SmartProcess")
+    app = [d for d in documents if d["kind"] == "Application"]
+    registered = [len(d.get(key) or []) for key in ("robots", "activities", "triggers", "events", "placements")
+                  for d in app]
 
     result = run_cli("validate", "examples", cwd=tmp_path, state=tmp_path / "sandbox.json")
 
@@ -72,7 +75,9 @@ def test_validate_examples_prints_the_counts(tmp_path: Path) -> None:
     assert result.stdout == (f"Valid: {kinds.count('SmartProcess')} smart process(es), {len(pipelines)} pipeline(s), "
                              f"{stages} stage(s), {fields} field(s), {kinds.count('CrmEntity')} CRM entity(-ies), "
                              f"{statuses} status(es), {kinds.count('Directory')} directory(-ies), "
-                             f"{kinds.count('Workplace')} workplace(s).\n"), result
+                             f"{kinds.count('Workplace')} workplace(s), {registered[0]} robot(s), "
+                             f"{registered[1]} activity(-ies), {registered[2]} trigger(s), {registered[3]} event "
+                             f"binding(s), {registered[4]} placement(s).\n"), result
     assert result.stderr == "", result
     assert not (tmp_path / "sandbox.json").exists(), "validate opened the sandbox portal"
 

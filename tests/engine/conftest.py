@@ -20,8 +20,8 @@ from b24cfg.manifest import load_manifests_or_raise
 from b24cfg.manifest.validate import SmartProcessManifest, load_manifests
 from b24cfg.planner.changes import Action
 from b24cfg.planner.plan import Plan, PortalIdentity
-from b24cfg.portal import Client, WebhookAuth
-from b24cfg.sandbox.portal import SANDBOX_WEBHOOK_CODE, SandboxPortal
+from b24cfg.portal import Client, OAuthAuth
+from b24cfg.sandbox.portal import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, SandboxPortal
 from b24cfg.sandbox.transport import SandboxTransport
 from b24cfg.views import text
 
@@ -48,7 +48,8 @@ class RecordingTransport(SandboxTransport):
 
 @dataclass
 class Rig:
-    """A fresh in-memory sandbox portal on a simulated clock and a client without pacing."""
+    """A fresh in-memory sandbox portal on a simulated clock and a client without pacing, logged in
+    as the sandbox's local application (the examples register robots, events and placements)."""
 
     portal: SandboxPortal
     client: Client
@@ -59,8 +60,9 @@ class Rig:
         clock = SimulatedClock()
         portal = SandboxPortal(clock=clock)
         transport = RecordingTransport(portal)
-        client = Client(WebhookAuth(f"https://sandbox.test/rest/1/{SANDBOX_WEBHOOK_CODE}/"),
-                        transport=transport, clock=clock, pacing=None)
+        auth = OAuthAuth("https://sandbox.test", SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN,
+                         token_url="https://sandbox.test/oauth/token/")
+        client = Client(auth, transport=transport, clock=clock, pacing=None)
         return cls(portal, client, transport)
 
     def plan(self, manifests: Sequence[SmartProcessManifest]) -> Plan:
