@@ -38,7 +38,7 @@ from typing import Any
 
 from b24cfg.model import APP_KINDS, APPLICATION, Address, Resource, State
 from b24cfg.planner.changes import Action, AttrChange, Change
-from b24cfg.resources import ADAPTERS, pipeline as pipeline_adapter, stage as stage_adapter
+from b24cfg.resources import ADAPTERS, fingerprint, pipeline as pipeline_adapter, stage as stage_adapter
 
 
 @dataclass
@@ -63,12 +63,15 @@ def project(desired: Any, live: Any) -> Any:
 
 
 def compare(want: Resource, have: Resource) -> tuple[AttrChange, ...]:
-    immutable = ADAPTERS[want.address.kind].IMMUTABLE
+    """The attributes ``want`` holds that ``have`` does not; attributes the portal cannot give back
+    are compared through the digests of their fingerprint (``resources/fingerprint.py``)."""
+    adapter = ADAPTERS[want.address.kind]
+    hashed: frozenset[str] = getattr(adapter, "FINGERPRINTED", frozenset())
     out = []
     for name, new in want.attrs.items():
-        old = project(new, have.attrs.get(name))
-        if old != new:
-            out.append(AttrChange(name, old, new, forces_replacement=name in immutable))
+        old = have.attrs.get(name) if name in hashed else project(new, have.attrs.get(name))
+        if old != (fingerprint.digest(new) if name in hashed else new):
+            out.append(AttrChange(name, old, new, forces_replacement=name in adapter.IMMUTABLE))
     return tuple(out)
 
 

@@ -3,8 +3,8 @@ in the same code namespace and with the same definition (reference platform §2.
 
 from __future__ import annotations
 
-from b24cfg.resources.robot import DEPENDS_ON, IDS, IMMUTABLE, NATURAL, calls, definition, read
+from b24cfg.resources.robot import DEPENDS_ON, FINGERPRINTED, IDS, IMMUTABLE, NATURAL, calls, definition, read
 
 KIND = "activity"
 
-__all__ = ["DEPENDS_ON", "IDS", "IMMUTABLE", "KIND", "NATURAL", "calls", "definition", "read"]
+__all__ = ["DEPENDS_ON", "FINGERPRINTED", "IDS", "IMMUTABLE", "KIND", "NATURAL", "calls", "definition", "read"]

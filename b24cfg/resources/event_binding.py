@@ -4,7 +4,7 @@ A binding is keyed by (event, handler); the portal keys it by user too, so a sec
 the same pair for another user gets its own address (``<handler> (user N)``). There is no
 ``event.update``: every attribute is immutable, and a change is an unbind, then a bind (reference
 platform §4) — a short moment without the handler. ``event.get`` leaves out ``options``, so they are
-compared with the fingerprint b24cfg wrote; a binding without one is taken to have none (options
+compared through the fingerprint b24cfg wrote; a binding without one is taken to have none (options
 exist on few events, such as ONOFFLINEEVENT's minTimeout).
 """
 
@@ -24,6 +24,7 @@ DEPENDS_ON: tuple[str, ...] = ()
 IMMUTABLE = frozenset({"handler", "offline", "authUser", "options"})
 IDS = ("event",)
 NATURAL = True
+FINGERPRINTED = frozenset({"options"})
 
 
 def read(raw: Mapping[str, Any], options: Mapping[str, Any], version: int, taken: set[Address]) -> Resource:
@@ -37,7 +38,7 @@ def read(raw: Mapping[str, Any], options: Mapping[str, Any], version: int, taken
     taken.add(address)
     found = fingerprint.read(options, address, version)
     attrs = {"handler": handler, "offline": offline, "authUser": user,
-             "options": dict((found.definition or {}).get("options") or {})}
+             "options": (found.digests or {}).get("options") or fingerprint.digest({})}
     ids = {"event": event, "handler": handler or "", "auth_type": user, "fingerprint": found.status}
     return Resource(address, attrs, ids, items=0, origin="portal")
 

@@ -2,14 +2,21 @@
 
 ``bizproc.robot.list`` and ``bizproc.activity.list`` return codes only and ``event.get`` leaves out
 options (reference platform §2.4, §4), so what b24cfg wrote cannot be read back. Each write also
-stores the definition it wrote in one application option, ``b24cfg:<kind>:<code>`` (events:
-``b24cfg:event:<hash of event and handler>``), as JSON text — text travels through a batch's query
-string unchanged, where numbers and booleans would not. The record holds the application's version
-at the time: the portal wipes robots and activities when the application is updated, so a robot
-found under a fingerprint of an older version was registered again by something else.
+stores a digest of every attribute it wrote in one application option, ``b24cfg:<kind>:<code>``
+(events: ``b24cfg:event:<hash of event and handler>``), as JSON text — text travels through a
+batch's query string unchanged, where numbers would not. A live resource then holds those digests
+as its attribute values, and the planner compares the digests of the desired values with them
+(``digest``), so a plan names each attribute that changed.
 
-Options live in the portal, so every machine planning against it sees the same; there is no local
-state file. ``app.option.set`` has no delete: a removed definition's option is set to "".
+Digests, not the definitions: the portal keeps all options of an application in one serialized
+database value (``Option::set('rest', 'options_<client id>', serialize(...))``, a TEXT column), so
+what b24cfg adds there must stay small — about 250 bytes per robot.
+
+The record also holds the application's version at the time: the portal wipes robots and
+activities when the application is updated, so a robot found under a fingerprint of an older version
+was registered again by something else. Options live in the portal, so every machine planning
+against it sees the same; there is no local state file. ``app.option.set`` has no delete: a removed
+definition's option is set to "".
 """
 
 from __future__ import annotations
@@ -24,23 +31,28 @@ from b24cfg.model import APPLICATION, Address, canonical
 from b24cfg.resources.base import Call, Join, Out
 
 PREFIX = "b24cfg:"
+DIGEST = "sha256:"
 
 Status = Literal["ok", "missing", "stale"]
 
 
+def digest(value: Any) -> str:
+    """What a fingerprinted attribute's value is compared as (12 hex digits of its SHA-256)."""
+    return DIGEST + hashlib.sha256(canonical(value).encode()).hexdigest()[:12]
+
+
 def option_key(address: Address) -> str:
     if address.kind == "event":
-        digest = hashlib.sha256("\n".join(address.key).encode()).hexdigest()[:24]
-        return f"{PREFIX}event:{digest}"
+        return f"{PREFIX}event:{hashlib.sha256(chr(10).join(address.key).encode()).hexdigest()[:24]}"
     return f"{PREFIX}{address.kind}:{address.key[-1]}"
 
 
 @dataclass(frozen=True)
 class Found:
-    """What the option of one address says: the definition last applied, when it can be trusted."""
+    """What the option of one address says: the digests of what was last applied, when trustworthy."""
 
     status: Status
-    definition: Mapping[str, Any] | None = None
+    digests: Mapping[str, str] | None = None
     version: int | None = None
 
 
@@ -50,18 +62,18 @@ def read(options: Mapping[str, Any], address: Address, version: int) -> Found:
         record = json.loads(raw) if isinstance(raw, str) and raw else None
     except ValueError:
         record = None
-    if not isinstance(record, dict) or not isinstance(record.get("definition"), dict):
+    if not isinstance(record, dict) or not isinstance(record.get("attrs"), dict):
         return Found("missing")
-    applied = record.get("version")
+    applied = record.get("version") if isinstance(record.get("version"), int) else None
     if address.kind in ("robot", "activity") and applied != version:
-        return Found("stale", None, applied if isinstance(applied, int) else None)
-    return Found("ok", record["definition"], applied if isinstance(applied, int) else None)
+        return Found("stale", None, applied)
+    return Found("ok", {str(k): DIGEST + str(v) for k, v in record["attrs"].items()}, applied)
 
 
-def write(address: Address, definition: Mapping[str, Any], tier: int) -> Call:
-    """``app.option.set`` of ``definition``, stamped with the application version the plan read."""
-    text = canonical(dict(definition))
-    value = Join.of('{"definition":', text, ',"version":', Out(APPLICATION, "version"), "}")
+def write(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
+    """``app.option.set`` of the digests of ``attrs``, stamped with the application version the plan read."""
+    digests = canonical({name: digest(value).removeprefix(DIGEST) for name, value in attrs.items()})
+    value = Join.of('{"attrs":', digests, ',"version":', Out(APPLICATION, "version"), "}")
     return Call("app.option.set", {"options": {option_key(address): value}}, tier, address)
 
 

@@ -1,8 +1,8 @@
 """Application robots (``bizproc.robot.*``); activities (``bizproc.activity.*``) share this adapter.
 
 The portal gives back codes only (reference platform §2.4), so a live robot's attributes are the
-definition b24cfg last applied, from its fingerprint (``fingerprint.py``); without a trustworthy
-fingerprint the attributes are empty and the planner re-applies the whole definition. Updates send
+digests of what b24cfg last applied, from its fingerprint (``fingerprint.py``); without a
+trustworthy fingerprint the attributes are empty and the planner re-applies the whole definition. Updates send
 the whole definition too: ``PROPERTIES`` and ``RETURN_PROPERTIES`` replace what the portal has
 (§2.3). The code cannot change: a new code is a new robot.
 """
@@ -23,6 +23,9 @@ IMMUTABLE: frozenset[str] = frozenset()
 IDS = ("code",)
 NATURAL = True
 """Found on the portal by its address alone (no portal id to carry)."""
+FINGERPRINTED = frozenset({"handler", "name", "description", "authUser", "useSubscription", "properties",
+                           "returnProperties", "placementHandler"})
+"""Attributes compared through their digests (the portal cannot give them back)."""
 
 
 def read(kind: str, code: str, options: Mapping[str, Any], version: int) -> Resource:
@@ -32,7 +35,7 @@ def read(kind: str, code: str, options: Mapping[str, Any], version: int) -> Reso
     if found.status == "stale" and found.version is not None:
         ids["appliedVersion"] = found.version
     # Robots hold no CRM items: removing one loses no business data (stages using it show it blocked).
-    return Resource(address, dict(found.definition or {}), ids, items=0, origin="portal")
+    return Resource(address, dict(found.digests or {}), ids, items=0, origin="portal")
 
 
 def _property(prop: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def calls(change: Change) -> list[Call]:
     for key, name in (("PROPERTIES", "properties"), ("RETURN_PROPERTIES", "returnProperties")):
         # An empty map cannot travel in a batch; it is needed only to clear what the portal may
         # hold (an update over properties that exist, or that are unknown), and is then sent alone.
-        if not fields[key] and (change.action is Action.CREATE or before.get(name) == {}):
+        if not fields[key] and (change.action is Action.CREATE or before.get(name) == fingerprint.digest({})):
             del fields[key]
     if change.action is Action.CREATE:
         write = Call(f"{method}.add", {"CODE": code, **fields}, tier, address)
