@@ -51,7 +51,8 @@ Decisions a user will notice
   selected environment (``--env`` or ``default_environment``) still apply, and the target carries
   a warning saying so.
 * OAuth: a refresh token stored in ``token_file`` wins over ``refresh_token_env`` (it is newer);
-  every refresh writes the rotated token there (mode 0600). When that fails, or no ``token_file``
+  every refresh writes the rotated token there (mode 0600), with the access token and its expiry,
+  which the next runs use while it lives instead of refreshing again. When that fails, or no ``token_file``
   is configured, ``Target.warnings`` says the new token is lost and what to do.
 * Robots, activities, triggers, event and placement bindings need an application context: with
   manifests that manage them, a target that logs in with a webhook is refused before any request,
@@ -68,6 +69,7 @@ import difflib
 import json
 import os
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -637,8 +639,8 @@ def _oauth(
     token_file = (project.directory / app.token_file).absolute() if app.token_file else None
     client_id = environ.get(app.client_id_env, "").strip()
     secret = environ.get(app.client_secret_env, "").strip()
-    stored = _stored_refresh_token(token_file, portal, client_id, warnings) if token_file and client_id else None
-    refresh = stored or environ.get(app.refresh_token_env, "").strip()
+    stored = _stored_tokens(token_file, portal, client_id, warnings) if token_file and client_id else None
+    refresh = stored.refresh_token if stored else environ.get(app.refresh_token_env, "").strip()
     register_secret(secret)
     register_secret(refresh)
     missing = [line for line, ok in (
@@ -650,13 +652,23 @@ def _oauth(
     if missing:
         raise _missing(name, missing)
     saver = _TokenSaver(token_file, portal, client_id, app.refresh_token_env, warnings)
-    auth = OAuthAuth(portal, client_id, secret, refresh, token_url=app.token_endpoint or DEFAULT_TOKEN_URL,
-                     on_refresh=saver)
+    # An access token saved by an earlier run is used while it lives (an hour): the docs advise
+    # refreshing only when the portal says expired_token, not on every run.
+    access = stored.access_token if stored and stored.expires > time.time() + 60 else None
+    auth = OAuthAuth(portal, client_id, secret, refresh, access_token=access,
+                     token_url=app.token_endpoint or DEFAULT_TOKEN_URL, on_refresh=saver)
     return auth, token_file
 
 
-def _stored_refresh_token(path: Path, portal: str, client_id: str, warnings: list[str]) -> str | None:
-    """The refresh token saved by an earlier run, when it belongs to this portal and application."""
+@dataclass(frozen=True)
+class _Stored:
+    refresh_token: str
+    access_token: str | None
+    expires: int
+
+
+def _stored_tokens(path: Path, portal: str, client_id: str, warnings: list[str]) -> _Stored | None:
+    """The tokens saved by an earlier run, when they belong to this portal and application."""
     if not path.exists():
         return None
     try:
@@ -671,7 +683,10 @@ def _stored_refresh_token(path: Path, portal: str, client_id: str, warnings: lis
     if stored.get("portal") != portal or stored.get("client_id") != client_id:
         warnings.append(f"The token file {path} belongs to another portal or application and was ignored")
         return None
-    return token
+    access = stored.get("access_token") if isinstance(stored.get("access_token"), str) else None
+    register_secret(access)
+    expires = stored.get("expires") if isinstance(stored.get("expires"), int) else 0
+    return _Stored(token, access, expires)
 
 
 @dataclass
@@ -689,7 +704,8 @@ class _TokenSaver:
             self._warn(f"The OAuth refresh token was rotated and no token_file is configured, so the new one is "
                        f"lost when this run ends and {self.variable} may stop working; set app.token_file")
             return
-        record = {"portal": self.portal, "client_id": self.client_id, "refresh_token": tokens.refresh_token}
+        record = {"portal": self.portal, "client_id": self.client_id, "refresh_token": tokens.refresh_token,
+                  "access_token": tokens.access_token, "expires": tokens.expires}
         try:
             write_private(self.path, json.dumps(record, indent=2) + "\n")
         except OSError as error:

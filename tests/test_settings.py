@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -407,6 +408,23 @@ def test_a_rotated_refresh_token_is_saved_privately_and_used_next_time(tmp_path:
     assert target.warnings == []
     again = resolve(project, env="production", environ=APP_ENV)
     assert isinstance(again.auth, OAuthAuth) and again.auth.refresh_token == "rotatedrefresh01"
+
+
+def test_a_saved_access_token_is_used_while_it_lives_instead_of_refreshing_on_every_run(tmp_path: Path) -> None:
+    # The docs advise refreshing only on expired_token: each run refreshing anew would spend a
+    # refresh token per CI job.
+    project = load(tmp_path)
+    target = resolve(project, env="production", environ=APP_ENV)
+    assert isinstance(target.auth, OAuthAuth) and target.auth.on_refresh is not None
+    living = TokenSet(access_token="livingaccess01", refresh_token="rotatedrefresh02", expires=int(time.time()) + 3000,
+                      member_id="m", scope="crm")
+    target.auth.on_refresh(living)
+    again = resolve(project, env="production", environ=APP_ENV)
+    assert isinstance(again.auth, OAuthAuth) and again.auth.access_token == "livingaccess01"
+    target.auth.on_refresh(rotated("rotatedrefresh03"))  # expires=3600: long past
+    expired = resolve(project, env="production", environ=APP_ENV)
+    assert isinstance(expired.auth, OAuthAuth) and expired.auth.access_token is None
+    assert expired.auth.refresh_token == "rotatedrefresh03"
 
 
 def test_a_token_that_cannot_be_saved_is_reported_as_lost(tmp_path: Path) -> None:
