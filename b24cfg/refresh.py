@@ -130,7 +130,7 @@ def _application(state: State, answers: Mapping[str, Any]) -> None:
     for raw in answers.get("event") or []:
         state.add(event_binding.read(raw, options, version, taken))
     for raw in answers.get("placement") or []:
-        found = placement.read(raw)
+        found = placement.read(raw, options, version)
         if found.address in state:
             continue  # a user-mode placement bound again for another user: one binding for b24cfg
         state.add(found)

@@ -49,30 +49,32 @@ def apply(
         manifests = []
     else:
         manifests = ctx.manifests(paths)
-    with ctx.client(saved.app if saved is not None else engine.application_kinds(manifests)) as client:
-        if saved is not None:
-            chosen = saved
-            engine.check_saved(client, chosen, ctx.identity())
-        else:
-            chosen = engine.make_plan(client, manifests, ctx.identity(), [Address.parse(t) for t in target or []])
-            if not as_json:
-                typer.echo(text.render_plan(chosen, color=sys.stdout.isatty()))
-        if chosen.empty:
-            if as_json:
-                typer.echo(json_view.render_plan(chosen), nl=False)
-            elif plan_file is not None:
-                typer.echo("No changes in this plan. Nothing to apply.")
-            return
-        chosen.check_safe(allow_destroy=allow_destroy)
-        if plan_file is None and not auto_approve:
-            _confirm(ctx.target.url)
-        with Progress(json_lines=as_json) as progress:
-            report = engine.apply(client, chosen, hook=progress)
+    try:
+        with ctx.client(saved.app if saved is not None else engine.application_kinds(manifests)) as client:
+            if saved is not None:
+                chosen = saved
+                engine.check_saved(client, chosen, ctx.identity())
+            else:
+                chosen = engine.make_plan(client, manifests, ctx.identity(), [Address.parse(t) for t in target or []])
+                if not as_json:
+                    typer.echo(text.render_plan(chosen, color=sys.stdout.isatty()))
+            if chosen.empty:
+                if as_json:
+                    typer.echo(json_view.render_plan(chosen), nl=False)
+                elif plan_file is not None:
+                    typer.echo("No changes in this plan. Nothing to apply.")
+                return
+            chosen.check_safe(allow_destroy=allow_destroy)
+            if plan_file is None and not auto_approve:
+                _confirm(ctx.target.url)
+            with Progress(json_lines=as_json) as progress:
+                report = engine.apply(client, chosen, hook=progress)
+    finally:
+        ctx.warn()  # what the run added: a rotated refresh token that could not be kept
     if as_json:
         typer.echo(json_view.render_report(report), nl=False)
     else:
         typer.echo(text.render_report(report, color=sys.stdout.isatty()))
-    ctx.warn()
     if not report.ok:
         raise typer.Exit(1)
 

@@ -29,6 +29,7 @@ ProjectOption = typer.Option(None, "--project", help="The project file (default:
 class Context:
     project: Project | None
     target: Target
+    shown: int = 0
 
     def manifests(self, paths: Sequence[Path] | None) -> list[Manifest]:
         """Load and check the manifests (every problem at once); no request is made."""
@@ -55,8 +56,11 @@ class Context:
         return PortalIdentity(self.target.url, member)
 
     def warn(self) -> None:
-        for warning in self.target.warnings:
+        """Print the warnings not printed yet: commands call it before and after the portal work,
+        because a refresh token rotated during the run adds one (it must never go unheard)."""
+        for warning in self.target.warnings[self.shown:]:
             typer.secho(f"Warning: {warning}", fg="yellow", err=True)
+        self.shown = len(self.target.warnings)
 
 
 def context(project_file: Path | None, env: str | None, portal: str | None) -> Context:

@@ -29,12 +29,16 @@ def diff(
     ctx_from, ctx_to = context(project, source, None), context(project, target, None)
     for ctx in (ctx_from, ctx_to):
         ctx.warn()
-    with ctx_from.client() as client:
-        live = engine.read_portal(client, language or ())
-    chosen = engine.select(live, smart_process=smart_process, entity=entity.value if entity else None,
-                           kind=kind.value if kind else None)
-    with ctx_to.client() as client:
-        result = engine.promotion_plan(client, chosen, ctx_to.identity(), prune=prune)
+    try:
+        with ctx_from.client() as client:
+            live = engine.read_portal(client, language or ())
+        chosen = engine.select(live, smart_process=smart_process, entity=entity.value if entity else None,
+                               kind=kind.value if kind else None)
+        with ctx_to.client() as client:
+            result = engine.promotion_plan(client, chosen, ctx_to.identity(), prune=prune)
+    finally:
+        for ctx in (ctx_from, ctx_to):
+            ctx.warn()
     if output_format is PlanFormat.json:
         typer.echo(json_view.render_plan(result), nl=False)
     elif output_format is PlanFormat.markdown:

@@ -43,8 +43,11 @@ def export(
     """Write manifests that describe the live portal. Reads only; writes nothing to the portal."""
     ctx = context(project, env, portal)
     ctx.warn()
-    with ctx.client() as client:
-        live = engine.read_portal(client, language or ())
+    try:
+        with ctx.client() as client:
+            live = engine.read_portal(client, language or ())
+    finally:
+        ctx.warn()
     chosen = engine.select(live, smart_process=smart_process, entity=entity.value if entity else None,
                            kind=kind.value if kind else None)
     files = exporter.render(chosen, chosen.skipped)

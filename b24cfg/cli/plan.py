@@ -38,8 +38,11 @@ def plan(
     ctx.warn()
     manifests = ctx.manifests(paths)
     targets = [Address.parse(t) for t in target or []]
-    with ctx.client(engine.application_kinds(manifests)) as client:
-        result = engine.make_plan(client, manifests, ctx.identity(), targets)
+    try:
+        with ctx.client(engine.application_kinds(manifests)) as client:
+            result = engine.make_plan(client, manifests, ctx.identity(), targets)
+    finally:
+        ctx.warn()  # what the run added: a rotated refresh token that could not be kept
     if output_format is PlanFormat.json:
         typer.echo(json_view.render_plan(result), nl=False)
     elif output_format is PlanFormat.markdown:

@@ -118,11 +118,13 @@ def _application(result: Diff, desired: State, live: State) -> None:
         haves = {h.address: h for h in live.children(APPLICATION, kind)}
         pairs = {w.address: haves.pop(w.address) for w in wants if w.address in haves}
         if kind in ("event", "placement"):
-            # A handler that changed: pair what is left over of the same event or placement, in order.
+            # A handler that changed: pair what b24cfg bound (it holds a fingerprint) and is left over
+            # of the same event or placement, in order; a binding someone else made stays unmanaged.
             for want in wants:
                 if want.address in pairs:
                     continue
-                have = next((h for h in haves.values() if h.address.key[0] == want.address.key[0]), None)
+                have = next((h for h in haves.values() if h.address.key[0] == want.address.key[0]
+                             and h.ids.get("fingerprint") == "ok"), None)
                 if have is not None:
                     pairs[want.address] = haves.pop(have.address)
         for want in wants:

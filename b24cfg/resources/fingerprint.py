@@ -3,10 +3,13 @@
 ``bizproc.robot.list`` and ``bizproc.activity.list`` return codes only and ``event.get`` leaves out
 options (reference platform §2.4, §4), so what b24cfg wrote cannot be read back. Each write also
 stores a digest of every attribute it wrote in one application option, ``b24cfg:<kind>:<code>``
-(events: ``b24cfg:event:<hash of event and handler>``), as JSON text — text travels through a
+(events and placements: ``b24cfg:<kind>:<hash of the address>``), as JSON text — text travels through a
 batch's query string unchanged, where numbers would not. A live resource then holds those digests
 as its attribute values, and the planner compares the digests of the desired values with them
-(``digest``), so a plan names each attribute that changed.
+(``digest``), so a plan names each attribute that changed. A placement's record holds no digest
+(``placement.get`` gives everything back); it only says b24cfg bound it, like every record does: a
+binding whose handler changed in the manifest is paired only with a leftover b24cfg bound itself,
+never with one an installer or a person made.
 
 Digests, not the definitions: the portal keeps all options of an application in one serialized
 database value (``Option::set('rest', 'options_<client id>', serialize(...))``, a TEXT column), so
@@ -42,8 +45,8 @@ def digest(value: Any) -> str:
 
 
 def option_key(address: Address) -> str:
-    if address.kind == "event":
-        return f"{PREFIX}event:{hashlib.sha256(chr(10).join(address.key).encode()).hexdigest()[:24]}"
+    if address.kind in ("event", "placement"):
+        return f"{PREFIX}{address.kind}:{hashlib.sha256(chr(10).join(address.key).encode()).hexdigest()[:24]}"
     return f"{PREFIX}{address.kind}:{address.key[-1]}"
 
 

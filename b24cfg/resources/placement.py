@@ -3,8 +3,10 @@
 A placement is keyed, as the portal keys it, by (placement, handler). There is no update: titles
 and options change by an unbind, then a bind (reference platform §5), so every attribute is
 immutable. A title written as one text is compared with the row's TITLE/DESCRIPTION/GROUP_NAME; a
-map of languages is sent as LANG_ALL and compared with ``langAll``. The portal keeps only the
-options a placement declares.
+map of languages is sent as LANG_ALL and compared with ``langAll``; ``placement.get`` has no
+top-level group name, so a one-text group name is read from the language entry holding the title.
+The portal keeps only the options a placement declares. A fingerprint with no digests marks what
+b24cfg bound (``fingerprint.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from b24cfg.model import Address, Resource
-from b24cfg.planner.changes import Change
+from b24cfg.planner.changes import Action, Change
+from b24cfg.resources import fingerprint
 from b24cfg.resources.base import Call
 
 KIND = "placement"
@@ -24,18 +27,22 @@ NATURAL = True
 _TEXTS = (("title", "TITLE"), ("description", "DESCRIPTION"), ("groupName", "GROUP_NAME"))
 
 
-def read(raw: Mapping[str, Any]) -> Resource:
+def read(raw: Mapping[str, Any], options: Mapping[str, Any], version: int) -> Resource:
     placement, handler = str(raw.get("placement") or "").upper(), str(raw.get("handler") or "")
     lang_all: Mapping[str, Any] = raw["langAll"] if isinstance(raw.get("langAll"), Mapping) else {}
+    languages = {str(language): {name: str((texts or {}).get(key) or "") for name, key in _TEXTS}
+                 for language, texts in sorted(lang_all.items())}
+    title = str(raw.get("title") or "")
+    own = next((texts for texts in languages.values() if texts["title"] == title), {})
     attrs = {
-        "handler": handler, "title": str(raw.get("title") or ""), "description": str(raw.get("description") or ""),
-        "groupName": str(raw.get("groupName") or raw.get("group_name") or ""),
-        "langAll": {str(language): {name: str((texts or {}).get(key) or "") for name, key in _TEXTS}
-                    for language, texts in sorted(lang_all.items())},
+        "handler": handler, "title": title, "description": str(raw.get("description") or ""),
+        "groupName": str(raw.get("groupName") or own.get("groupName") or ""), "langAll": languages,
         "options": dict(raw["options"]) if isinstance(raw.get("options"), Mapping) else {},
     }
-    ids = {"placement": placement, "handler": handler, "userId": int(raw.get("userId") or 0)}
-    return Resource(Address(KIND, (placement, handler)), attrs, ids, items=0, origin="portal")
+    address = Address(KIND, (placement, handler))
+    ids = {"placement": placement, "handler": handler, "userId": int(raw.get("userId") or 0),
+           "fingerprint": fingerprint.read(options, address, version).status}
+    return Resource(address, attrs, ids, items=0, origin="portal")
 
 
 def _bind(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
@@ -51,11 +58,14 @@ def _bind(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
 
 
 def calls(change: Change) -> list[Call]:
+    address, tier = change.address, change.tier
     out: list[Call] = []
     if change.before is not None:
         ids = change.before.ids
-        out.append(Call("placement.unbind", {"PLACEMENT": ids["placement"], "HANDLER": ids["handler"]}, change.tier,
-                        change.address))
+        out.append(Call("placement.unbind", {"PLACEMENT": ids["placement"], "HANDLER": ids["handler"]}, tier, address))
+        if change.before.address != address or change.action is Action.DELETE:
+            out.append(fingerprint.clear(change.before.address, tier))
     if change.after is not None:
-        out.append(_bind(change.address, change.after.attrs, change.tier))
+        out.append(_bind(address, change.after.attrs, tier))
+        out.append(fingerprint.write(address, {}, tier))
     return out

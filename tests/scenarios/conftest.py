@@ -4,10 +4,16 @@
 (``make_plan`` / ``check_safe`` / ``apply``). Portal state is read back with plain REST calls
 (``view``), never through the engine's own refresh, so a scenario proves what a user would find on
 the portal, not what b24cfg believes is there.
+
+The engine logs in with the sandbox's incoming webhook, or (``use_application``, which the runner
+calls for scenarios with an Application manifest) as the sandbox's own local application over
+OAuth: robots, activities, triggers, events and placements are accepted only from an application.
+``app_view`` reads what the application registered, over plain REST in that application's context.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +28,10 @@ from b24cfg.manifest.validate import SmartProcessManifest
 from b24cfg.model import Address
 from b24cfg.planner.changes import Action
 from b24cfg.planner.plan import Plan, PortalIdentity
-from b24cfg.portal import Client, WebhookAuth
-from b24cfg.sandbox.portal import SANDBOX_WEBHOOK_CODE, SandboxPortal
+from b24cfg.portal import Client, OAuthAuth, WebhookAuth
+from b24cfg.sandbox.portal import (
+    SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, SANDBOX_WEBHOOK_CODE, SandboxPortal,
+)
 from b24cfg.sandbox.transport import SandboxTransport
 from b24cfg.views import text, value
 
@@ -81,14 +89,28 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
 class Session:
     """One sandbox portal, a client on it, and the engine."""
 
-    def __init__(self, identity: PortalIdentity | None = None) -> None:
+    def __init__(self, identity: PortalIdentity | None = None, *, application: bool = False) -> None:
         self.clock = SimulatedClock()
         self.portal = SandboxPortal(clock=self.clock)
-        self.client = Client(
-            WebhookAuth(f"{PORTAL_URL}/rest/1/{SANDBOX_WEBHOOK_CODE}/"), transport=SandboxTransport(self.portal),
+        transport = SandboxTransport(self.portal)
+        self.webhook = Client(
+            WebhookAuth(f"{PORTAL_URL}/rest/1/{SANDBOX_WEBHOOK_CODE}/"), transport=transport,
             clock=self.clock, pacing=None,
         )
+        # The sandbox's built-in local application, as ``settings.open_client(app=True)`` connects to it.
+        self.app = Client(
+            OAuthAuth(PORTAL_URL, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN,
+                      token_url=f"{PORTAL_URL}/oauth/token/"),
+            transport=transport, clock=self.clock, pacing=None,
+        )
+        self.client = self.app if application else self.webhook
+        """What the engine (and ``rest``) use: the webhook, or the application after ``use_application``."""
         self.identity = identity or PortalIdentity(PORTAL_URL)
+
+    def use_application(self) -> None:
+        """Plan, apply and call REST as the sandbox's local application (OAuth), as ``b24cfg`` does
+        for manifests that manage what an application registers."""
+        self.client = self.app
 
     # --- engine ---------------------------------------------------------------------------------
     @staticmethod
@@ -116,6 +138,35 @@ class Session:
     # --- REST, with nothing of the engine in between -------------------------------------------
     def rest(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.client.call(method, dict(params or {}))
+
+    def app_rest(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
+        """A REST call as the sandbox's local application, whoever the engine logs in as."""
+        return self.app.call(method, dict(params or {}))
+
+    # --- what the application registered, read back over plain REST ----------------------------
+    def app_view(self) -> dict[str, Any]:
+        """What the sandbox's local application has registered, as REST gives it back.
+
+        ``{version: app.info VERSION, robots: [CODE, ...], activities: [CODE, ...] (codes only: the
+        portal gives no definition back), triggers: {CODE: NAME}, trigger_codes: [CODE, ...],
+        events: [{event, handler, auth_type, offline}] (offline ones: {event, offline, connector_id}),
+        placements: [{placement, handler, title, description, userId, options, langAll}],
+        options: {key: value}}``; lists in the portal's order (by id: a binding made again comes last),
+        option values that are JSON text (b24cfg's fingerprints) parsed, a cleared option ``""``.
+        """
+        options = self.app_rest("app.option.get")
+        options = dict(options) if isinstance(options, Mapping) else {}
+        triggers = list(self.app_rest("crm.automation.trigger.list"))
+        return {
+            "version": int(self.app_rest("app.info")["VERSION"]),
+            "robots": list(self.app_rest("bizproc.robot.list")),
+            "activities": list(self.app_rest("bizproc.activity.list")),
+            "triggers": {t["CODE"]: t["NAME"] for t in triggers},
+            "trigger_codes": [t["CODE"] for t in triggers],
+            "events": [dict(e) for e in self.app_rest("event.get")],
+            "placements": [dict(p) for p in self.app_rest("placement.get")],
+            "options": {key: _parsed(value) for key, value in options.items()},
+        }
 
     def types(self) -> list[dict[str, Any]]:
         return list(self.rest("crm.type.list", {"order": {"id": "ASC"}})["types"])
@@ -388,6 +439,16 @@ class Session:
                        "sort": int(e.get("sort") or 0), "id": int(e["id"])}
                       for e in sorted(raw.get("enum") or [], key=lambda e: (int(e.get("sort") or 0), int(e["id"])))],
         }
+
+
+def _parsed(value: Any) -> Any:
+    """An application option as stored: JSON text parsed, anything else as it is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _key(record: Mapping[str, Any]) -> str:

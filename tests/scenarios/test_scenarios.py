@@ -13,6 +13,10 @@ A folder is named for the behaviour it proves and holds:
                     [{smart_process, pipeline (name), stage (code), count}], or for a built-in
                     entity [{entity: deal, pipeline (name; default: the default one), stage (code), count}]
                     ([{entity: lead, stage (status code), count}] for leads and quotes)
+    meanwhile:      what happens on the portal behind b24cfg's back once ``before`` is applied (and
+                    the items are placed): [{method, params}] REST calls, made as the engine logs in,
+                    or [{sandbox: app_update}] (also app_uninstall): the sandbox's test hook of that
+                    name for its local application
     targets:        addresses given to plan as --target
     error:          substrings of the PlanError that planning must raise (or of the ManifestError
                     that loading ``after`` raises); then no plan is checked, and planning must not
@@ -30,10 +34,18 @@ A folder is named for the behaviour it proves and holds:
     portal:         after apply, the portal read over plain REST (see conftest.Session.view, and
                     Session.crm_view for deal, contact, company, lead, quote, directories and
                     workplaces), matched on the keys written
+    application:    after apply, what the sandbox's local application registered, read over plain
+                    REST in its context (conftest.Session.app_view: robots, activities, triggers,
+                    events, placements, the options b24cfg keeps its fingerprints in), matched on the
+                    keys written
 ``hooks.py``       (optional) Python for what YAML cannot say: functions ``setup(session)``,
                    ``before_plan(session)``, ``check_plan(session, plan, manifests)``,
                    ``before_apply(session, plan)``, ``verify(session)``; it may plan further manifest
                    folders of its own (``default-pipeline-moves/pruned``).
+
+A scenario with an Application manifest (in ``before`` or ``after``) runs as the sandbox's local
+application (OAuth), as b24cfg must for robots, events and placements; ``setup`` and ``meanwhile``
+calls then are the application's too.
 
 After apply the same manifests must plan to "No changes.", and every smart process that no manifest
 names (by code, or by title when adopted; a Workplace manifest names those it groups) must be exactly
@@ -56,8 +68,9 @@ from b24cfg.views import text
 from tests.scenarios.conftest import CRM_KEYS, Session, attribute_lines, mismatches, plan_lines
 
 HERE = Path(__file__).parent
-KEYS = {"proves", "xfail", "setup", "items", "targets", "error", "plan", "attributes", "unmanaged", "text",
-        "refused", "allow_destroy", "apply", "portal"}
+KEYS = {"proves", "xfail", "setup", "items", "meanwhile", "targets", "error", "plan", "attributes", "unmanaged",
+        "text", "refused", "allow_destroy", "apply", "portal", "application"}
+SANDBOX_HOOKS = {"app_update", "app_uninstall"}
 
 
 def _folders() -> list[Any]:
@@ -115,6 +128,8 @@ def test_scenario(folder: Path, session: Session) -> None:
         | {code for m in manifests if m.spec.kind == "Workplace" for code in m.spec.smart_processes}
     everything = [*manifests, *(s.load(folder / "before") if (folder / "before").is_dir() else [])]
     crm = any(m.spec.kind != "SmartProcess" for m in everything) or bool(set(expect.get("portal", {})) & set(CRM_KEYS))
+    if any(m.spec.kind == "Application" for m in everything):
+        s.use_application()
 
     for call in expect.get("setup", []):
         s.rest(call["method"], call.get("params", {}))
@@ -131,6 +146,12 @@ def test_scenario(folder: Path, session: Session) -> None:
         else:
             s.add_items(spot["smart_process"], pipeline=spot.get("pipeline"), stage=spot.get("stage"),
                         count=spot.get("count", 1))
+    for step in expect.get("meanwhile", []):
+        if "sandbox" in step:
+            assert step["sandbox"] in SANDBOX_HOOKS, f"no sandbox hook {step['sandbox']!r}"
+            getattr(s.portal, step["sandbox"])()
+        else:
+            s.rest(step["method"], step.get("params", {}))
     _hook(hooks, "before_plan", s)
 
     if unloadable is not None:
@@ -151,6 +172,9 @@ def test_scenario(folder: Path, session: Session) -> None:
     assert not set(view) & set(crm_view), "a smart process's code is a crm_view key"
     problems = mismatches(expect.get("portal", {}), {**view, **crm_view})
     assert not problems, "\n".join(problems)
+    if "application" in expect:
+        problems = mismatches(expect["application"], s.app_view())
+        assert not problems, "\n".join(problems)
     assert {k: view.get(k) for k in others} == others, "a smart process in no manifest was changed"
     if crm:
         assert _crm_others(crm_view, everything) == crm_others, \
