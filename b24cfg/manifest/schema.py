@@ -255,6 +255,10 @@ PROPERTY_TYPES = ("bool", "date", "datetime", "double", "file", "int", "select",
 
 
 def _app_code(value: str) -> str:
+    if value == "0":
+        raise problem("'0' counts as empty for the portal (\"Empty activity code!\"); pick a code with letters")
+    if len(value) > 128:
+        raise problem(f"the code is {len(value)} characters long; the portal keeps at most 128 — shorten it")
     if not re.fullmatch(APP_CODE, value):
         hint = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("_")[:128]
         raise problem(
@@ -268,10 +272,15 @@ def _handler(limit: int) -> Any:
     def check(value: str) -> str:
         match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#\s]*)([^\s]*)", value)
         host = match.group(2).rsplit("@", 1)[-1].split(":", 1)[0] if match else ""
-        if match is None or host.find(".") <= 0:
+        if match is None:
             raise problem(
-                f"'{value}' is not a handler URL the portal accepts (\"Wrong handler URL\"): write an address such "
-                f"as https://app.example.com/b24/handler — the host must contain a dot, so localhost is refused"
+                f"'{value}' is not a full URL (\"Wrong handler URL\"): write it with its scheme, such as "
+                f"https://{value.split('://')[-1].lstrip('/') or 'app.example.com/b24/handler'}"
+            )
+        if host.find(".") <= 0:
+            raise problem(
+                f"'{value}': the portal refuses this host (\"Wrong handler URL\"): it must contain a dot after its "
+                f"first character, so localhost and bare names fail — use a host name such as app.example.com"
             )
         if match.group(1) not in ("http", "https"):
             raise problem(
@@ -288,7 +297,7 @@ def _property_key(value: str) -> str:
     if not re.fullmatch(PROPERTY_KEY, value):
         raise problem(
             f"'{value}' is not a property key the portal accepts (\"Wrong property key\"); start with a letter and "
-            f"use letters, digits and _, such as '{suggest_code(value, upper=False) or 'message'}'"
+            f"use letters, digits and _, such as '{suggest_code(value, upper=False).lstrip('0123456789_') or 'message'}'"
         )
     return value
 

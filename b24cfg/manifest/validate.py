@@ -723,14 +723,19 @@ class _Checker:
             for key, kind, codes in (("appRobots", "robot", step.app_robots), ("triggers", "trigger", step.triggers)):
                 for position, code in enumerate(codes):
                     if app is None:
+                        hint = "or move the name to robots (set up by hand)" if kind == "robot" else \
+                            "or remove it (a trigger set up by hand can be named in the note)"
                         self.report(document, ("automation", index, key, position),
                                     f"{kind} '{code}' is an application {kind}, but no Application manifest is "
-                                    f"given; add the Application manifest that defines it, or move the name to "
-                                    f"robots (set up by hand)")
+                                    f"given; add the Application manifest that defines it, {hint}")
                     elif app.get(kind) is None:
                         self.report(document, ("automation", index, key, position),
                                     f"{kind} '{code}' cannot be checked: the Application manifest lists no "
                                     f"{kind}s; list them there")
+                    elif code in app.get("activity", []) and kind == "robot":
+                        self.report(document, ("automation", index, key, position),
+                                    f"'{code}' is an activity of the Application manifest; activities run in "
+                                    f"business processes, not on stages — list a robot here")
                     elif code not in app[kind]:
                         self.report(document, ("automation", index, key, position),
                                     f"unknown {kind} '{code}'{_suggest(code, app[kind])}; use the code of a {kind} "
@@ -795,18 +800,25 @@ class _Checker:
                                    for index, code in _written_texts(data.get(key), "code")],
                         lambda code, line: f"code '{code}' is already used (at {line}); robots and activities of one "
                                            f"application share one namespace on the portal — pick another code")
-        self.duplicates(document, [(("triggers", index, "code"), code, code)
+        # The portal finds triggers by code in a case-insensitive column: Paid and paid are one trigger.
+        self.duplicates(document, [(("triggers", index, "code"), code.casefold(), code)
                                    for index, code in _written_texts(data.get("triggers"), "code")],
-                        lambda code, line: f"trigger code '{code}' is used twice (first at {line})")
+                        lambda code, line: f"trigger code '{code}' is used twice (first at {line}; the portal does not "
+                                           f"tell upper from lower case here); rename one of them")
         for key, model in (("robots", Robot), ("activities", Activity)):
             for index, robot in _many(model, data, key) or []:
                 self.check_robot(document, (key, index), robot)
         events = _many(EventBinding, data, "events") or []
         self.duplicates(document, [(("events", index), f"{e.event} {e.handler if not e.offline else ''}",
                                     f"{e.event} -> {'offline' if e.offline else e.handler}") for index, e in events],
-                        lambda shown, line: f"event binding {shown} is listed twice (first at {line}); the portal "
-                                            f"binds a handler to an event once")
+                        lambda shown, line: f"event binding {shown} is listed twice (first at {line}); b24cfg knows a "
+                                            f"binding by its event and handler, so one handler serves one authUser "
+                                            f"per event — remove one")
         for index, event in events:
+            if event.offline and event.auth_user:
+                self.report(document, ("events", index, "authUser"),
+                            "an offline event has no auth user (the portal stores 0); remove authUser, or set "
+                            "offline: false", key=True)
             if event.offline and event.handler is not None:
                 self.report(document, ("events", index, "handler"),
                             "an offline event has no handler (the portal stores none); remove handler, or set "
@@ -826,6 +838,15 @@ class _Checker:
             titled = isinstance(placement.title, dict)
             for key in ("description", "groupName"):
                 value = getattr(placement, "group_name" if key == "groupName" else key)
+                if titled and isinstance(value, dict) and isinstance(placement.title, dict):
+                    extra = sorted(set(value) - set(placement.title))
+                    if extra:
+                        self.report(document, ("placements", index, key, extra[0]),
+                                    f"{key} has a text in {', '.join(extra)}, which the title lacks; the portal takes "
+                                    f"the texts of a language together — add the title in "
+                                    f"{'that language' if len(extra) == 1 else 'those languages'}", key=True)
+            for key in ("description", "groupName"):
+                value = getattr(placement, "group_name" if key == "groupName" else key)
                 if value is not None and isinstance(value, dict) != titled:
                     self.report(document, ("placements", index, key),
                                 f"{key} must be {'a map of languages' if titled else 'one text'} like the title: the "
@@ -836,7 +857,8 @@ class _Checker:
                         "prune is true but nothing is listed, so nothing would be compared; list robots, activities, "
                         "triggers, events or placements", key=True)
         return {kind: [code for _, code in _written_texts(data.get(key), "code")]
-                for kind, key in (("robot", "robots"), ("trigger", "triggers")) if data.get(key) is not None}
+                for kind, key in (("robot", "robots"), ("activity", "activities"), ("trigger", "triggers"))
+                if data.get(key) is not None}
 
     def check_robot(self, document: Document, base: DataPath, robot: Robot) -> None:
         for key, properties in (("properties", robot.properties), ("returnProperties", robot.return_properties)):
@@ -854,7 +876,8 @@ class _Checker:
         elif prop.type != "select" and prop.options is not None:
             self.report(document, (*path, "options"), f"options only apply to select properties, and '{name}' is "
                                                       f"{prop.type}; remove options or set type: select", key=True)
-        if prop.type == "select" and prop.options and prop.default is not None:
+        if prop.type == "select" and prop.options and prop.default is not None \
+                and (prop.multiple or not isinstance(prop.default, list)):
             defaults = prop.default if isinstance(prop.default, list) and prop.multiple else [prop.default]
             for value in defaults:
                 if str(value) not in prop.options:

@@ -40,8 +40,10 @@ Status = Literal["ok", "missing", "stale"]
 
 
 def digest(value: Any) -> str:
-    """What a fingerprinted attribute's value is compared as (12 hex digits of its SHA-256)."""
-    return DIGEST + hashlib.sha256(canonical(value).encode()).hexdigest()[:12]
+    """What a fingerprinted attribute's value is compared as (12 hex digits of its SHA-256). Key
+    order counts: properties and select options show in the order they are sent."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return DIGEST + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def option_key(address: Address) -> str:
