@@ -15,7 +15,7 @@ from typing import Any
 
 from b24cfg.manifest.compile import OFFLINE
 from b24cfg.model import Address, Resource
-from b24cfg.planner.changes import Action, Change
+from b24cfg.planner.changes import Change
 from b24cfg.resources import fingerprint
 from b24cfg.resources.base import Call
 
@@ -64,13 +64,9 @@ def _bind(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
 
 
 def calls(change: Change) -> list[Call]:
-    address, tier = change.address, change.tier
-    out: list[Call] = []
-    if change.before is not None:
-        out.append(_unbind(change.before, tier, address))
-        if change.before.address != address or change.action is Action.DELETE:
-            out.append(fingerprint.clear(change.before.address, tier))
-    if change.after is not None:
-        out.append(_bind(address, change.after.attrs, tier))
-        out.append(fingerprint.write(address, {"options": dict(change.after.attrs["options"])}, tier))
-    return out
+    after = change.after
+    return fingerprint.rebind(
+        change, _unbind(change.before, change.tier, change.address) if change.before is not None else None,
+        _bind(change.address, after.attrs, change.tier) if after is not None else None,
+        {"options": dict(after.attrs["options"])} if after is not None else {},
+    )

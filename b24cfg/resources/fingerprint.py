@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from b24cfg.model import APPLICATION, Address, canonical
+from b24cfg.planner.changes import Action, Change
 from b24cfg.resources.base import Call, Join, Out
 
 PREFIX = "b24cfg:"
@@ -84,3 +85,17 @@ def write(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
 
 def clear(address: Address, tier: int) -> Call:
     return Call("app.option.set", {"options": {option_key(address): ""}}, tier, address)
+
+
+def rebind(change: Change, unbind: Call | None, bind: Call | None, written: Mapping[str, Any]) -> list[Call]:
+    """The calls of a binding without an update method (events, placements): unbind what was there
+    and clear its fingerprint (unless the new one takes its key), then bind and fingerprint
+    ``written``. A replace is both halves; a create or delete one of them."""
+    out: list[Call] = []
+    if change.before is not None and unbind is not None:
+        out.append(unbind)
+        if change.before.address != change.address or change.action is Action.DELETE:
+            out.append(clear(change.before.address, change.tier))
+    if bind is not None:
+        out += [bind, write(change.address, written, change.tier)]
+    return out

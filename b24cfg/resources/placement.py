@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from b24cfg.model import Address, Resource
-from b24cfg.planner.changes import Action, Change
+from b24cfg.planner.changes import Change
 from b24cfg.resources import fingerprint
 from b24cfg.resources.base import Call
 
@@ -58,14 +58,8 @@ def _bind(address: Address, attrs: Mapping[str, Any], tier: int) -> Call:
 
 
 def calls(change: Change) -> list[Call]:
-    address, tier = change.address, change.tier
-    out: list[Call] = []
-    if change.before is not None:
-        ids = change.before.ids
-        out.append(Call("placement.unbind", {"PLACEMENT": ids["placement"], "HANDLER": ids["handler"]}, tier, address))
-        if change.before.address != address or change.action is Action.DELETE:
-            out.append(fingerprint.clear(change.before.address, tier))
-    if change.after is not None:
-        out.append(_bind(address, change.after.attrs, tier))
-        out.append(fingerprint.write(address, {}, tier))
-    return out
+    before = change.before.ids if change.before is not None else None
+    unbind = Call("placement.unbind", {"PLACEMENT": before["placement"], "HANDLER": before["handler"]}, change.tier,
+                  change.address) if before is not None else None
+    bind = _bind(change.address, change.after.attrs, change.tier) if change.after is not None else None
+    return fingerprint.rebind(change, unbind, bind, {})
