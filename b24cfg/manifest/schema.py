@@ -97,7 +97,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PlainValidator, StringConstraints,
@@ -161,6 +161,17 @@ def suggest_code(value: str, *, upper: bool) -> str:
     text = value.upper() if upper else value.lower()
     allowed = "A-Z0-9" if upper else "a-z0-9"
     return re.sub(r"_+", "_", re.sub(f"[^{allowed}]", "_", text)).strip("_")
+
+
+_Sorted = TypeVar("_Sorted", bound=BaseModel)
+
+
+def with_sorts(entries: list[_Sorted] | None) -> list[_Sorted] | None:
+    """``entries`` (stages, items, statuses) with their ``sort`` filled in by ``effective_sorts``."""
+    if entries is None:
+        return None
+    sorts = effective_sorts([getattr(entry, "sort") for entry in entries])
+    return [entry.model_copy(update={"sort": sort}) for entry, sort in zip(entries, sorts)]
 
 
 def effective_sorts(sorts: Sequence[int | None]) -> list[int]:
@@ -518,10 +529,7 @@ class Pipeline(ManifestModel):
     @field_validator("stages")
     @classmethod
     def _fill_stage_sorts(cls, stages: list[Stage] | None) -> list[Stage] | None:
-        if stages is None:
-            return None
-        sorts = effective_sorts([stage.sort for stage in stages])
-        return [stage.model_copy(update={"sort": sort}) for stage, sort in zip(stages, sorts)]
+        return with_sorts(stages)
 
 
 class LinkedUserFields(ManifestModel):
@@ -658,10 +666,7 @@ class CustomField(ManifestModel):
     @field_validator("items")
     @classmethod
     def _fill_item_sorts(cls, items: list[EnumItem] | None) -> list[EnumItem] | None:
-        if items is None:
-            return None
-        sorts = effective_sorts([item.sort for item in items])
-        return [item.model_copy(update={"sort": sort}) for item, sort in zip(items, sorts)]
+        return with_sorts(items)
 
 
 class AutomationStep(ManifestModel):
@@ -784,10 +789,7 @@ class CrmEntity(ManifestModel):
     @field_validator("statuses")
     @classmethod
     def _fill_status_sorts(cls, statuses: list[Stage] | None) -> list[Stage] | None:
-        if statuses is None:
-            return None
-        sorts = effective_sorts([status.sort for status in statuses])
-        return [status.model_copy(update={"sort": sort}) for status, sort in zip(statuses, sorts)]
+        return with_sorts(statuses)
 
 
 class DirectoryItem(ManifestModel):
@@ -817,8 +819,7 @@ class Directory(ManifestModel):
     @field_validator("items")
     @classmethod
     def _fill_item_sorts(cls, items: list[DirectoryItem]) -> list[DirectoryItem]:
-        sorts = effective_sorts([item.sort for item in items])
-        return [item.model_copy(update={"sort": sort}) for item, sort in zip(items, sorts)]
+        return with_sorts(items) or []
 
 
 class Workplace(ManifestModel):

@@ -838,19 +838,17 @@ class _Checker:
             titled = isinstance(placement.title, dict)
             for key in ("description", "groupName"):
                 value = getattr(placement, "group_name" if key == "groupName" else key)
-                if titled and isinstance(value, dict) and isinstance(placement.title, dict):
+                if value is not None and isinstance(value, dict) != titled:
+                    self.report(document, ("placements", index, key),
+                                f"{key} must be {'a map of languages' if titled else 'one text'} like the title: the "
+                                f"portal takes either per-language texts (LANG_ALL) or one text for all")
+                elif isinstance(value, dict) and isinstance(placement.title, dict):
                     extra = sorted(set(value) - set(placement.title))
                     if extra:
                         self.report(document, ("placements", index, key, extra[0]),
                                     f"{key} has a text in {', '.join(extra)}, which the title lacks; the portal takes "
                                     f"the texts of a language together — add the title in "
                                     f"{'that language' if len(extra) == 1 else 'those languages'}", key=True)
-            for key in ("description", "groupName"):
-                value = getattr(placement, "group_name" if key == "groupName" else key)
-                if value is not None and isinstance(value, dict) != titled:
-                    self.report(document, ("placements", index, key),
-                                f"{key} must be {'a map of languages' if titled else 'one text'} like the title: the "
-                                f"portal takes either per-language texts (LANG_ALL) or one text for all")
         lists = [key for key in ("robots", "activities", "triggers", "events", "placements") if data.get(key) is not None]
         if data.get("prune") is True and not lists:
             self.report(document, ("prune",),
